@@ -1,0 +1,158 @@
+"""NSGA-II (or the seed paper's weighted sum) driven ask/tell through pymoo.
+
+The search knows nothing about devices: `evaluate(genomes, generation)` returns Evaluations,
+`refine(evals)` runs the expensive step-2 fitness on the ones the search asks for.
+Resume is a replay: the same seed and the checkpointed evaluations re-create every past
+generation exactly (pymoo draws from one seeded Generator), then the search goes on.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from pipeline.search.genes import GeneSpace
+from pipeline.search.records import Evaluation
+
+
+@dataclass
+class Baseline:
+    accuracy: float
+    latency: float        # in the latency objective's unit
+    params: int
+
+
+@dataclass
+class Objectives:
+    """How an Evaluation becomes objective values F and constraints G (G <= 0 is feasible)."""
+    mode: str                      # nsga2 | weighted
+    baseline: Baseline
+    weights: tuple[float, ...] = (1.0, 1.0, 0.0)
+    third: str = ""                # "" | params
+    budget: float = 0.0            # latency budget in the objective's unit; 0 = none
+    max_drop: float = 0.0          # accuracy drop allowed; 0 = none
+
+    @property
+    def n_obj(self) -> int:
+        return 1 if self.mode == "weighted" else (3 if self.third else 2)
+
+    @property
+    def n_constr(self) -> int:
+        return int(self.budget > 0) + int(self.max_drop > 0)
+
+    def F(self, ev: Evaluation) -> list[float]:
+        error, latency = 1.0 - ev.accuracy, ev.latency_objective()
+        if self.mode == "weighted":
+            w = list(self.weights) + [0.0] * (3 - len(self.weights))
+            # The seed paper's fitness: error, computation and a sparsity term, weighted.
+            return [w[0] * error + w[1] * latency / self.baseline.latency
+                    + w[2] * ev.params / self.baseline.params]
+        f = [error, latency]
+        if self.third:
+            f.append(ev.params / 1e6)
+        return f
+
+    def G(self, ev: Evaluation) -> list[float]:
+        g = []
+        if self.budget > 0:
+            g.append(ev.latency_objective() - self.budget)
+        if self.max_drop > 0:
+            g.append((self.baseline.accuracy - ev.accuracy) - self.max_drop)
+        return g
+
+    def feasible(self, ev: Evaluation) -> bool:
+        return all(v <= 0 for v in self.G(ev))
+
+
+def non_dominated(evals: list[Evaluation], objectives: Objectives) -> list[Evaluation]:
+    """Feasible non-dominated set on (error, latency), falling back to all when none is feasible."""
+    from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
+
+    pool = [e for e in evals if objectives.feasible(e)] or list(evals)
+    if not pool:
+        return []
+    F = np.array([[1.0 - e.accuracy, e.latency_objective()] for e in pool])
+    idx = NonDominatedSorting().do(F, only_non_dominated_front=True)
+    return sorted((pool[i] for i in idx), key=lambda e: e.latency_objective())
+
+
+@dataclass
+class GenerationSummary:
+    generation: int
+    evaluations: list[Evaluation]
+    front: list[Evaluation]
+    rng_state: dict = field(default_factory=dict)
+    population: list[list[int]] = field(default_factory=list)
+
+
+class GeneticSearch:
+    def __init__(self, genes: GeneSpace, objectives: Objectives, population: int,
+                 generations: int, seed: int, refine_per_generation: int = 0):
+        self.genes, self.objectives = genes, objectives
+        self.population, self.generations, self.seed = population, generations, seed
+        self.refine_per_generation = refine_per_generation
+
+    def _algorithm(self, initial: np.ndarray):
+        from pymoo.algorithms.moo.nsga2 import NSGA2
+        from pymoo.algorithms.soo.nonconvex.ga import GA
+        from pymoo.core.problem import Problem
+        from pymoo.operators.crossover.sbx import SBX
+        from pymoo.operators.mutation.pm import PM
+        from pymoo.operators.repair.rounding import RoundingRepair
+
+        problem = Problem(n_var=len(self.genes.names), n_obj=self.objectives.n_obj,
+                          n_ieq_constr=self.objectives.n_constr,
+                          xl=np.asarray(self.genes.lower), xu=np.asarray(self.genes.upper),
+                          vtype=int)
+        kwargs = dict(pop_size=self.population, sampling=initial.astype(float),
+                      crossover=SBX(prob=0.9, eta=15, vtype=float, repair=RoundingRepair()),
+                      mutation=PM(eta=20, vtype=float, repair=RoundingRepair()),
+                      eliminate_duplicates=True)
+        algo = GA(**kwargs) if self.objectives.mode == "weighted" else NSGA2(**kwargs)
+        algo.setup(problem, termination=("n_gen", self.generations), seed=self.seed)
+        return problem, algo
+
+    def _set_values(self, problem, pop, lookup: dict[tuple, Evaluation]) -> None:
+        from pymoo.core.evaluator import Evaluator
+        from pymoo.problems.static import StaticProblem
+
+        evs = [lookup[tuple(np.asarray(x).round().astype(int))] for x in pop.get("X")]
+        F = np.array([self.objectives.F(e) for e in evs], dtype=float)
+        kw = {"F": F}
+        if self.objectives.n_constr:
+            kw["G"] = np.array([self.objectives.G(e) for e in evs], dtype=float)
+        Evaluator(skip_already_evaluated=False).eval(StaticProblem(problem, **kw), pop)
+
+    def run(self, evaluate: Callable, refine: Callable | None, initial: np.ndarray,
+            on_generation: Callable[[GenerationSummary], None] | None = None,
+            start_generation: int = 0) -> list[Evaluation]:
+        problem, algo = self._algorithm(initial)
+        lookup: dict[tuple, Evaluation] = {}
+        seen: dict[str, Evaluation] = {}
+        for gen in range(self.generations):
+            pop = algo.ask()
+            X = np.asarray(pop.get("X")).round().astype(int)
+            evals = evaluate([self.genes.decode(x) for x in X], gen)
+            for x, ev in zip(X, evals):
+                lookup[tuple(x)] = ev
+                seen[ev.key] = ev
+            if refine is not None and self.refine_per_generation > 0:
+                front = [e for e in non_dominated(list(seen.values()), self.objectives)
+                         if e.accuracy_kd is None]
+                front.sort(key=lambda e: -e.accuracy_bn)
+                refine(front[:self.refine_per_generation])
+            # Rank on the best available estimates: re-set values of survivors too.
+            self._set_values(problem, pop, lookup)
+            if algo.pop is not None and len(algo.pop):
+                self._set_values(problem, algo.pop, lookup)
+            algo.tell(infills=pop)
+            for ev in seen.values():
+                ev.feasible = self.objectives.feasible(ev)
+            if on_generation is not None:
+                on_generation(GenerationSummary(
+                    generation=gen, evaluations=list(seen.values()),
+                    front=non_dominated(list(seen.values()), self.objectives),
+                    rng_state=algo.random_state.bit_generator.state,
+                    population=np.asarray(algo.pop.get("X")).round().astype(int).tolist()))
+        return list(seen.values())

@@ -1,0 +1,56 @@
+"""One evaluated architecture, as it is written to evaluations.jsonl and read back on resume."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+
+def genome_key(channels: dict[str, int]) -> str:
+    """Stable identity of an architecture: equal channel counts, equal key."""
+    text = json.dumps(sorted(channels.items()))
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+@dataclass
+class Evaluation:
+    key: str
+    id: str                       # g<generation>-i<index> where it was first evaluated
+    generation: int
+    channels: dict[str, int]
+    params: int
+    macs: int
+    accuracy_bn: float            # step 1: BN re-calibrated, validation subset
+    accuracy_kd: float | None = None  # step 2: short distillation, full validation
+    latency_source: str = "device"
+    latency_ms: dict | None = None    # LatencyStats.to_dict() when measured on the device
+    cached: bool = False          # latency came from the persistent cache
+    feasible: bool = True
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def accuracy(self) -> float:
+        """The best available estimate: step 2 where it was run, else step 1."""
+        return self.accuracy_kd if self.accuracy_kd is not None else self.accuracy_bn
+
+    @property
+    def error_step(self) -> str:
+        return "kd_short" if self.accuracy_kd is not None else "bn_recal"
+
+    def latency_objective(self) -> float:
+        """The number the search minimises: p50 ms, or MMACs / M params for the proxies."""
+        if self.latency_source == "device":
+            return float(self.latency_ms["p50"])
+        if self.latency_source == "flops":
+            return self.macs / 1e6
+        return self.params / 1e6
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d.update(accuracy=self.accuracy, error=1.0 - self.accuracy, error_step=self.error_step)
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Evaluation":
+        names = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in d.items() if k in names})
