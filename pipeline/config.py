@@ -38,7 +38,7 @@ class TrainConfig:
     epochs: int = 30
     lr: float = 0.1
     weight_decay: float = 5e-4
-    cache_dir: str = ".edgeprune-cache"
+    cache_dir: str = ""            # empty: the shared cache (EDGEPRUNE_CACHE or .edgeprune-cache)
 
 
 @dataclass
@@ -55,8 +55,12 @@ class SearchConfig:
     max_drop: float = 0.0            # 0: no accuracy-drop constraint (fraction, 0.01 = 1 point)
     calib_batches: int = 8
     val_subset: int = 0              # 0: the whole validation split
-    finetune_front: bool = True      # two-step fitness: short KD on the non-dominated set
-    front_finetune_steps: int = 40
+    front_finetune_steps: int = 30
+    refine_per_generation: int = 3   # step-2 fine-tunes per generation (0 turns step 2 off)
+    third_objective: str = ""        # "" | params: a third objective, parameter count
+    sensitivity: bool = True         # bound genes and seed the population by layer sensitivity
+    sensitivity_keeps: list[float] = field(default_factory=lambda: [0.25, 0.5])
+    sensitivity_tolerance: float = 0.3  # a gene may go as low as a keep losing at most this
 
 
 @dataclass
@@ -158,6 +162,9 @@ def _validate(cfg: Config) -> None:
         (cfg.search.latency_source in ("device", "flops", "params"),
          "search.latency_source must be one of device, flops, params"),
         (cfg.search.mode in ("nsga2", "weighted"), "search.mode must be nsga2 or weighted"),
+        (cfg.search.third_objective in ("", "params"), "search.third_objective must be '' or params"),
+        (all(0 < k < 1 for k in cfg.search.sensitivity_keeps),
+         "search.sensitivity_keeps must be fractions in (0, 1)"),
         (cfg.search.population >= 4, "search.population must be at least 4"),
         (cfg.search.generations >= 1, "search.generations must be at least 1"),
         (0 < cfg.search.min_keep <= 1, "search.min_keep must be in (0, 1]"),

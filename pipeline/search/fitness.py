@@ -87,7 +87,8 @@ class Evaluator:
             params, macs = count_params_macs(model, self.example)
             recalibrate_bn(model, self.calib_x)
             acc = evaluate(model, self.val_x, self.val_y)
-            ev = Evaluation(key=key, id=f"g{generation:03d}-i{idx:02d}", generation=generation,
+            prefix = f"g{generation:03d}" if generation >= 0 else "sens"
+            ev = Evaluation(key=key, id=f"{prefix}-i{idx:02d}", generation=generation,
                             channels=dict(channels), params=int(params), macs=int(macs),
                             accuracy_bn=float(acc), latency_source=self.search_cfg.latency_source)
             self.all[key] = results[idx] = ev

@@ -1,0 +1,122 @@
+"""The main job: data -> baseline -> latency -> sensitivity -> search -> winners -> report.
+
+Every stage writes into the run folder as it finishes, so `edgeprune run --resume DIR` picks up
+where an interrupted run stopped (the search replays its checkpointed evaluations).
+`status.json` says whether the run is complete: nothing half-written is presented as a result.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.errors import DeviceError, UserError
+from pipeline.progress import status
+from pipeline.search.checkpoint import read_evaluations, write_evaluations, write_json_atomic
+
+
+@dataclass
+class StageClock:
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def stage(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+
+def prepare_out_dir(out: str | None) -> Path:
+    path = Path(out) if out else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(f"cannot write to output folder '{path}' ({exc.strerror}); "
+                        f"pass a writable --out DIR") from None
+    return path
+
+
+def run_job(cfg, run_dir: Path, resume: bool = False) -> dict:
+    from pipeline.config import write_config
+    from pipeline.devices import load_profile
+
+    profile = load_profile(cfg.device)   # an unknown device fails before any work
+    if not resume:
+        write_config(cfg, run_dir / "config.toml")
+    write_json_atomic(run_dir / "status.json", {"complete": False, "stage": "start"})
+    clock = StageClock()
+    try:
+        summary = _stages(cfg, profile, run_dir, clock)
+    except KeyboardInterrupt:
+        status(f"interrupted: state saved; continue with `edgeprune run --resume {run_dir}`")
+        raise
+    except DeviceError as exc:
+        raise DeviceError(f"{exc} -- the search state is saved; fix the device, then "
+                          f"`edgeprune run --resume {run_dir}`") from None
+    finally:
+        write_json_atomic(run_dir / "timings.json", clock.seconds)
+    write_json_atomic(run_dir / "status.json", {"complete": True, "stage": "done"})
+    return summary
+
+
+def _stages(cfg, profile, run_dir: Path, clock: StageClock) -> dict:
+    import torch
+
+    from pipeline.data import load_data
+    from pipeline.devices import open_device
+    from pipeline.baseline import get_baseline
+
+    torch.manual_seed(cfg.seed)
+    with clock.stage("data"):
+        splits = load_data(cfg.data, cfg.seed)
+    status(f"data: {cfg.data.name}, {len(splits.x_train)} train / {len(splits.x_val)} val / "
+           f"{len(splits.x_test)} test, input {list(splits.input_shape)}")
+    with clock.stage("train"):
+        base_model, base_info = get_baseline(cfg, splits)
+    status(f"baseline: val accuracy {100 * base_info['accuracy_val']:.2f}%, "
+           f"test accuracy {100 * base_info['accuracy_test']:.2f}%")
+
+    with open_device(profile) as device:
+        from pipeline.search_stage import run_search_stage
+
+        with clock.stage("search"):
+            search = run_search_stage(cfg, profile, device, base_model, base_info, splits,
+                                      run_dir, clock)
+        from pipeline.finish import finish_winners
+
+        with clock.stage("recover_export"):
+            winners = finish_winners(cfg, profile, device, base_model, base_info, search,
+                                     splits, run_dir)
+    with clock.stage("report"):
+        _report(run_dir, search)
+    return {"run_dir": str(run_dir), "baseline": search["baseline"], "winners": winners}
+
+
+def _report(run_dir: Path, search: dict) -> None:
+    from pipeline.report import plot_pareto, write_report
+
+    evals = [json.loads(line) for line in (run_dir / "evaluations.jsonl").read_text().splitlines()
+             if line]
+    pareto = json.loads((run_dir / "pareto.json").read_text())
+    plot_pareto(evals, pareto["baseline"], run_dir / "pareto.png")
+    write_report(run_dir)
+
+
+def load_run_config(run_dir: Path):
+    from pipeline.config import load_config
+
+    if not (run_dir / "config.toml").is_file():
+        raise UserError(f"'{run_dir}' is not a run folder (no config.toml); pass the folder "
+                        f"`edgeprune run` printed")
+    return load_config(run_dir / "config.toml")
+
+
+__all__ = ["run_job", "prepare_out_dir", "load_run_config", "read_evaluations",
+           "write_evaluations"]

@@ -1,0 +1,43 @@
+"""Pick winners from a Pareto front: the fastest within a point of the baseline, and the knee."""
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.search.records import Evaluation
+
+
+def fastest_within(front: list[Evaluation], baseline_accuracy: float, drop: float = 0.01):
+    ok = [e for e in front if e.accuracy >= baseline_accuracy - drop]
+    return min(ok, key=lambda e: e.latency_objective()) if ok else None
+
+
+def knee(front: list[Evaluation]):
+    """The point farthest from the line joining the front's extremes, in normalised units."""
+    if len(front) < 3:
+        return max(front, key=lambda e: e.accuracy) if front else None
+    pts = np.array([[1.0 - e.accuracy, e.latency_objective()] for e in front], dtype=float)
+    span = pts.max(axis=0) - pts.min(axis=0)
+    span[span == 0] = 1.0
+    pts = (pts - pts.min(axis=0)) / span
+    a, b = pts[np.argmin(pts[:, 1])], pts[np.argmin(pts[:, 0])]  # fastest, most accurate
+    d = b - a
+    norm = float(np.hypot(*d)) or 1.0
+    dist = np.abs(d[0] * (pts[:, 1] - a[1]) - d[1] * (pts[:, 0] - a[0])) / norm
+    return front[int(np.argmax(dist))]
+
+
+def pick_winners(front: list[Evaluation], baseline_accuracy: float, count: int,
+                 full_channels: dict[str, int]):
+    """[(evaluation, reason)], unique, at most `count`; the unpruned model never wins."""
+    front = [e for e in front if e.channels != full_channels]
+    chosen: list[tuple[Evaluation, str]] = []
+    candidates = [
+        (fastest_within(front, baseline_accuracy, 0.01), "fastest-within-1pt"),
+        (knee(front), "knee"),
+        (fastest_within(front, baseline_accuracy, 0.005), "fastest-within-0.5pt"),
+        (max(front, key=lambda e: e.accuracy, default=None), "most-accurate"),
+    ]
+    for ev, reason in candidates:
+        if ev is not None and all(ev.key != c.key for c, _ in chosen) and len(chosen) < count:
+            chosen.append((ev, reason))
+    return chosen

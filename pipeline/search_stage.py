@@ -1,0 +1,124 @@
+"""The search stage of the main job: space, baseline latency, sensitivity, GA, front, winners.
+
+Writes `sensitivity.json`, `evaluations.jsonl` and `search_state.json` after every generation
+(atomically), then `pareto.json`. On resume, recorded evaluations are replayed.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.progress import status
+from pipeline.search.checkpoint import read_evaluations, write_evaluations, write_json_atomic
+
+
+def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_dir: Path,
+                     clock) -> dict:
+    import torch
+
+    from pipeline.prune import SearchSpace, count_params_macs
+    from pipeline.search import sensitivity as sens
+    from pipeline.search.fitness import Evaluator
+    from pipeline.search.ga import Baseline, GeneticSearch, Objectives, non_dominated
+    from pipeline.search.genes import GeneSpace, initial_population
+    from pipeline.search.winners import pick_winners
+
+    sc = cfg.search
+    example = torch.zeros(splits.input_shape)
+    round_to = sc.round_to or profile.round_to
+    space = SearchSpace.from_model(base_model, example, ignore=tuple(cfg.model.ignore),
+                                   round_to=round_to)
+    if space.unprunable:
+        status(f"search: left unpruned (not understood by the dependency graph): "
+               f"{', '.join(space.unprunable)}")
+    if not space.groups:
+        from pipeline.errors import UserError
+        raise UserError(f"model '{cfg.model.name}' has no prunable channel groups; "
+                        f"check model.ignore")
+    status(f"search: {len(space.groups)} prunable groups, round_to={round_to}, "
+           f"latency source '{sc.latency_source}' on '{profile.name}'")
+
+    recorded = {e.key: e for e in read_evaluations(run_dir / "evaluations.jsonl")}
+    evaluator = Evaluator(base_model=base_model, space=space, splits=splits, search_cfg=sc,
+                          recover_cfg=cfg.recover, device=device if sc.latency_source == "device"
+                          else None, workdir=run_dir / "search_work", seed=cfg.seed,
+                          recorded=recorded)
+    # The baseline's own latency goes through the same device path as every individual.
+    (base_eval,) = evaluator.evaluate([space.full()], generation=-1)
+    params, macs = count_params_macs(base_model, example)
+    baseline = {"accuracy": base_info["accuracy_val"], "accuracy_test": base_info["accuracy_test"],
+                "latency": base_eval.latency_objective(), "latency_ms": base_eval.latency_ms,
+                "params": int(params), "macs": int(macs), "channels": space.full()}
+    unit = "ms" if sc.latency_source == "device" else ("MMACs" if sc.latency_source == "flops"
+                                                       else "Mparams")
+    status(f"baseline: latency {baseline['latency']:.3f} {unit}, {params / 1e3:.1f}k params, "
+           f"{macs / 1e6:.2f} MMACs")
+
+    bounds, scores = {}, None
+    if sc.sensitivity:
+        with clock.stage("sensitivity"):
+            path = run_dir / "sensitivity.json"
+            if path.is_file():
+                rows = sens.from_json(json.loads(path.read_text()))
+            else:
+                rows = sens.layer_sensitivity(evaluator, space, baseline["accuracy"],
+                                              baseline["latency"], keeps=tuple(sc.sensitivity_keeps))
+                write_json_atomic(path, sens.to_json(rows))
+            status("sensitivity (cheap accuracy drop, measured latency change):\n"
+                   + sens.format_table(rows, unit=unit))
+            bounds = sens.gene_bounds(rows, sc.sensitivity_tolerance)
+            scores = sens.sensitivity_scores(rows)
+
+    genes = GeneSpace.from_space(space, min_keep=sc.min_keep, bounds=bounds)
+    objectives = Objectives(mode=sc.mode, baseline=Baseline(baseline["accuracy"],
+                            baseline["latency"], baseline["params"]),
+                            weights=tuple(sc.weights), third=sc.third_objective,
+                            budget=sc.budget_ms, max_drop=sc.max_drop)
+    rng = np.random.default_rng(cfg.seed)
+    initial = initial_population(genes, sc.population, rng, sc.min_keep, scores)
+    search = GeneticSearch(genes, objectives, sc.population, sc.generations, cfg.seed,
+                           refine_per_generation=sc.refine_per_generation)
+
+    def checkpoint(summary):
+        evals = sorted(summary.evaluations, key=lambda e: (e.generation, e.id))
+        write_evaluations(run_dir / "evaluations.jsonl", evals)
+        write_json_atomic(run_dir / "search_state.json", {
+            "generation_done": summary.generation, "generations": sc.generations,
+            "seed": cfg.seed, "population": summary.population,
+            "rng_state": _jsonable(summary.rng_state), "config": cfg.to_dict(),
+            "counters": vars(evaluator.counters)})
+        feasible = [e for e in summary.front if objectives.feasible(e)]
+        best = min(feasible, key=lambda e: e.latency_objective()) if feasible else None
+        c = evaluator.counters
+        best_txt = (f"best feasible {best.latency_objective():.3f} {unit} at "
+                    f"{100 * best.accuracy:.1f}%" if best else "no feasible individual yet")
+        status(f"gen {summary.generation + 1}/{sc.generations}: {best_txt}, "
+               f"front {len(summary.front)}, measured {c.measured} / cached {c.cached}"
+               + (f" / replayed {c.replayed}" if c.replayed else ""))
+
+    try:
+        all_evals = search.run(evaluator.evaluate, evaluator.refine, initial, checkpoint)
+    except BaseException:
+        # Ctrl-C or a device failure mid-generation: keep every evaluation already paid for.
+        done = [e for e in evaluator.all.values() if e.generation >= 0]
+        write_evaluations(run_dir / "evaluations.jsonl", sorted(done, key=lambda e: e.id))
+        raise
+    front = non_dominated(all_evals, objectives)
+    winners = pick_winners(front, baseline["accuracy"], cfg.winners, space.full())
+    pareto = {"device": profile.name, "device_emulated": bool(getattr(profile, "emulated", False)),
+              "latency_source": sc.latency_source, "latency_unit": unit, "mode": sc.mode,
+              "baseline": baseline, "full_channels": space.full(),
+              "groups": [{"name": g.name, "channels": g.channels, "layers": list(g.layers)}
+                         for g in space.groups],
+              "front": [e.to_json() for e in front],
+              "winners": [{"id": e.id, "key": e.key, "reason": r} for e, r in winners],
+              "counters": vars(evaluator.counters)}
+    write_json_atomic(run_dir / "pareto.json", pareto)
+    return {"baseline": baseline, "front": front, "winners": winners, "space": space,
+            "objectives": objectives, "unit": unit}
+
+
+def _jsonable(obj):
+    return json.loads(json.dumps(obj, default=str))
