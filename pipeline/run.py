@@ -66,13 +66,14 @@ def run_job(cfg, run_dir: Path, resume: bool = False) -> dict:
     return summary
 
 
-def _stages(cfg, profile, run_dir: Path, clock: StageClock) -> dict:
+def load_inputs(cfg, clock: StageClock | None = None):
+    """The data splits and the trained model to prune (trained once and cached if needed)."""
     import torch
 
-    from pipeline.data import load_data
-    from pipeline.devices import open_device
     from pipeline.baseline import get_baseline
+    from pipeline.data import load_data
 
+    clock = clock or StageClock()
     torch.manual_seed(cfg.seed)
     with clock.stage("data"):
         splits = load_data(cfg.data, cfg.seed)
@@ -82,7 +83,13 @@ def _stages(cfg, profile, run_dir: Path, clock: StageClock) -> dict:
         base_model, base_info = get_baseline(cfg, splits)
     status(f"baseline: val accuracy {100 * base_info['accuracy_val']:.2f}%, "
            f"test accuracy {100 * base_info['accuracy_test']:.2f}%")
+    return splits, base_model, base_info
 
+
+def _stages(cfg, profile, run_dir: Path, clock: StageClock) -> dict:
+    from pipeline.devices import open_device
+
+    splits, base_model, base_info = load_inputs(cfg, clock)
     with open_device(profile) as device:
         from pipeline.search_stage import run_search_stage
 

@@ -10,20 +10,20 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.errors import UserError
 from pipeline.progress import status
 from pipeline.search.checkpoint import read_evaluations, write_evaluations, write_json_atomic
 
 
-def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_dir: Path,
-                     clock) -> dict:
+LATENCY_UNITS = {"device": "ms", "flops": "MMACs", "params": "Mparams"}
+
+
+def prepare_search(cfg, profile, device, base_model, base_info, splits, run_dir: Path):
+    """The search space, an evaluator bound to the device, and the baseline's measured numbers."""
     import torch
 
     from pipeline.prune import SearchSpace, count_params_macs
-    from pipeline.search import sensitivity as sens
     from pipeline.search.fitness import Evaluator
-    from pipeline.search.ga import Baseline, GeneticSearch, Objectives, non_dominated
-    from pipeline.search.genes import GeneSpace, initial_population
-    from pipeline.search.winners import pick_winners
 
     sc = cfg.search
     example = torch.zeros(splits.input_shape)
@@ -34,12 +34,10 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
         status(f"search: left unpruned (not understood by the dependency graph): "
                f"{', '.join(space.unprunable)}")
     if not space.groups:
-        from pipeline.errors import UserError
         raise UserError(f"model '{cfg.model.name}' has no prunable channel groups; "
                         f"check model.ignore")
     status(f"search: {len(space.groups)} prunable groups, round_to={round_to}, "
            f"latency source '{sc.latency_source}' on '{profile.name}'")
-
     recorded = {e.key: e for e in read_evaluations(run_dir / "evaluations.jsonl")}
     evaluator = Evaluator(base_model=base_model, space=space, splits=splits, search_cfg=sc,
                           recover_cfg=cfg.recover, device=device if sc.latency_source == "device"
@@ -51,25 +49,48 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
     baseline = {"accuracy": base_info["accuracy_val"], "accuracy_test": base_info["accuracy_test"],
                 "latency": base_eval.latency_objective(), "latency_ms": base_eval.latency_ms,
                 "params": int(params), "macs": int(macs), "channels": space.full()}
-    unit = "ms" if sc.latency_source == "device" else ("MMACs" if sc.latency_source == "flops"
-                                                       else "Mparams")
+    if baseline["latency_ms"] is None and device is not None:
+        # Proxy-driven searches still report the baseline's real latency.
+        baseline["latency_ms"] = _measure_once(device, base_model, example, run_dir)
+    unit = LATENCY_UNITS[sc.latency_source]
     status(f"baseline: latency {baseline['latency']:.3f} {unit}, {params / 1e3:.1f}k params, "
            f"{macs / 1e6:.2f} MMACs")
+    return space, evaluator, baseline, unit
+
+
+def sensitivity_rows(cfg, evaluator, space, baseline, run_dir: Path):
+    """Layer sensitivity, computed once per run folder and printed as a table."""
+    from pipeline.search import sensitivity as sens
+
+    path = run_dir / "sensitivity.json"
+    if path.is_file():
+        rows = sens.from_json(json.loads(path.read_text()))
+    else:
+        rows = sens.layer_sensitivity(evaluator, space, baseline["accuracy"], baseline["latency"],
+                                      keeps=tuple(cfg.search.sensitivity_keeps))
+        write_json_atomic(path, sens.to_json(rows))
+    status("sensitivity (cheap accuracy drop, measured latency change):\n"
+           + sens.format_table(rows, unit=LATENCY_UNITS[cfg.search.latency_source]))
+    return rows
+
+
+def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_dir: Path,
+                     clock) -> dict:
+    from pipeline.search import sensitivity as sens
+    from pipeline.search.ga import Baseline, GeneticSearch, Objectives, non_dominated
+    from pipeline.search.genes import GeneSpace, initial_population
+    from pipeline.search.winners import pick_winners
+
+    sc = cfg.search
+    space, evaluator, baseline, unit = prepare_search(cfg, profile, device, base_model,
+                                                      base_info, splits, run_dir)
 
     bounds, scores = {}, None
     if sc.sensitivity:
         with clock.stage("sensitivity"):
-            path = run_dir / "sensitivity.json"
-            if path.is_file():
-                rows = sens.from_json(json.loads(path.read_text()))
-            else:
-                rows = sens.layer_sensitivity(evaluator, space, baseline["accuracy"],
-                                              baseline["latency"], keeps=tuple(sc.sensitivity_keeps))
-                write_json_atomic(path, sens.to_json(rows))
-            status("sensitivity (cheap accuracy drop, measured latency change):\n"
-                   + sens.format_table(rows, unit=unit))
-            bounds = sens.gene_bounds(rows, sc.sensitivity_tolerance)
-            scores = sens.sensitivity_scores(rows)
+            rows = sensitivity_rows(cfg, evaluator, space, baseline, run_dir)
+        bounds = sens.gene_bounds(rows, sc.sensitivity_tolerance)
+        scores = sens.sensitivity_scores(rows)
 
     genes = GeneSpace.from_space(space, min_keep=sc.min_keep, bounds=bounds)
     objectives = Objectives(mode=sc.mode, baseline=Baseline(baseline["accuracy"],
@@ -118,6 +139,19 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
     write_json_atomic(run_dir / "pareto.json", pareto)
     return {"baseline": baseline, "front": front, "winners": winners, "space": space,
             "objectives": objectives, "unit": unit}
+
+
+def _measure_once(device, model, example, run_dir: Path) -> dict:
+    from pipeline import export
+
+    work = run_dir / "search_work"
+    work.mkdir(parents=True, exist_ok=True)
+    if device.profile.runtime == "tflite":
+        path = export.export_tflite(model, example, work / "baseline.tflite")
+    else:
+        path = export.export_onnx(model, example, work / "baseline.onnx", simplify=False)
+    (m,) = device.measure([path], tuple(example.shape))
+    return m.stats.to_dict()
 
 
 def _jsonable(obj):
