@@ -1,0 +1,1 @@
+"""Built-in model families. Each module registers a full-size and a `-tiny` variant."""

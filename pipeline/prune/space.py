@@ -1,0 +1,153 @@
+"""The search space: which groups of coupled channels a genome may shrink, and to what.
+
+Built once per model from torch-pruning's dependency graph, then checked by a probe: every
+group is cut by one channel on a copy and the copy must still run and give the same output
+shapes. Groups that fail (a reshape torch-pruning mis-reads, a split with hard-coded sizes)
+are reported with their layers and left unpruned instead of producing broken models.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+from dataclasses import dataclass
+
+from pipeline.errors import UserError
+
+
+@dataclass(frozen=True)
+class PrunableGroup:
+    name: str                 # the root layer's module name, stable across copies
+    channels: int             # full channel count
+    layers: tuple[str, ...]   # every named layer the group's channels pass through
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    groups: tuple[PrunableGroup, ...]
+    unprunable: tuple[str, ...] = ()   # layer names, each with why, left unpruned
+    round_to: int = 1
+
+    @classmethod
+    def from_model(cls, model, example_inputs, ignore=(), round_to: int = 1) -> "SearchSpace":
+        from pipeline.prune.graph import build_graph, iter_groups
+
+        round_to = int(round_to or 1)
+        if round_to < 1:
+            raise UserError(f"round_to must be a positive integer, got {round_to}")
+        work = copy.deepcopy(model)
+        try:
+            dg = build_graph(work, example_inputs)
+        except Exception as exc:
+            raise UserError(f"cannot trace the model with the example inputs "
+                            f"({type(exc).__name__}: {exc}); check --input-shape") from None
+        _check_ignore(work, ignore)
+        candidates, unprunable = [], []
+        for g in iter_groups(dg, work):
+            if g.reaches_output or g.channels < 2 or _ignored(g.layers, ignore):
+                continue
+            if g.blockers:
+                unprunable.extend(b for b in g.blockers if b not in unprunable)
+                continue
+            candidates.append(PrunableGroup(g.name, g.channels, g.layers))
+        passed, failed = _probe(model, example_inputs, candidates)
+        for group, reason in failed:
+            unprunable.append(f"{group.name} (cutting its channels breaks the forward pass: {reason}; "
+                              f"layers {', '.join(group.layers)})")
+        return cls(tuple(passed), tuple(unprunable), round_to)
+
+    # --- genomes -----------------------------------------------------------------------
+    def group(self, name: str) -> PrunableGroup:
+        for g in self.groups:
+            if g.name == name:
+                return g
+        close = difflib.get_close_matches(name, [g.name for g in self.groups], n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise UserError(f"unknown prunable group '{name}'{hint}; see `edgeprune inspect` for the groups")
+
+    def full(self) -> dict[str, int]:
+        return {g.name: g.channels for g in self.groups}
+
+    def choices(self, name: str) -> list[int]:
+        """Allowed channel counts: multiples of round_to up to the full count, which is always in."""
+        channels = self.group(name).channels
+        return sorted(set(range(self.round_to, channels + 1, self.round_to)) | {channels})
+
+    def uniform(self, keep: float) -> dict[str, int]:
+        """Every group keeps about `keep` of its channels, snapped to the nearest allowed count."""
+        if not 0 < keep <= 1:
+            raise UserError(f"keep fraction must be in (0, 1], got {keep}")
+        genome = {}
+        for g in self.groups:
+            target = g.channels * keep
+            # nearest allowed count; ties go to the larger one (prune less)
+            genome[g.name] = min(self.choices(g.name), key=lambda c: (abs(c - target), -c))
+        return genome
+
+    def validate(self, genome: dict) -> None:
+        if not isinstance(genome, dict):
+            raise UserError("a genome must map group names to channel counts")
+        for name, keep in genome.items():
+            allowed = self.choices(name)
+            if isinstance(keep, bool) or not isinstance(keep, int) or keep not in allowed:
+                raise UserError(
+                    f"group '{name}' cannot keep {keep!r} channels; allowed: multiples of "
+                    f"{self.round_to} up to {allowed[-1]}, or {allowed[-1]}")
+
+    # --- JSON ----------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {"round_to": self.round_to, "unprunable": list(self.unprunable),
+                "groups": [{"name": g.name, "channels": g.channels, "layers": list(g.layers)}
+                           for g in self.groups]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "SearchSpace":
+        groups = tuple(PrunableGroup(g["name"], int(g["channels"]), tuple(g["layers"]))
+                       for g in data["groups"])
+        return cls(groups, tuple(data.get("unprunable", ())), int(data.get("round_to", 1)))
+
+
+def _ignored(layers: tuple[str, ...], ignore) -> bool:
+    # a name ignores that layer and everything inside it (a whole block)
+    return any(layer == n or layer.startswith(f"{n}.") for layer in layers for n in ignore)
+
+
+def _check_ignore(model, ignore) -> None:
+    names = {n for n, _ in model.named_modules()}
+    for n in ignore:
+        if n not in names:
+            close = difflib.get_close_matches(n, names, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise UserError(f"--ignore names no layer '{n}'{hint}; layer names are module names "
+                            "as in model.named_modules()")
+
+
+def _cut_and_run(model, example_inputs, groups: list[PrunableGroup]) -> str:
+    """'' when the model, with one channel cut from each group, runs with unchanged output shapes."""
+    import torch
+
+    from pipeline.prune.apply import apply_plan
+    from pipeline.prune.graph import forward, output_tensors
+
+    try:
+        with torch.no_grad():
+            before = [t.shape for t in output_tensors(forward(model.eval(), example_inputs))]
+        pruned = apply_plan(model, {g.name: [g.channels - 1] for g in groups}, example_inputs)
+        with torch.no_grad():
+            after = [t.shape for t in output_tensors(forward(pruned.eval(), example_inputs))]
+    except Exception as exc:
+        return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+    return "" if before == after else f"output shapes change from {before} to {after}"
+
+
+def _probe(model, example_inputs, groups: list[PrunableGroup]):
+    """(groups that survive a one-channel cut, [(group, why) for those that do not])."""
+    if not groups:
+        return [], []
+    model = copy.deepcopy(model)  # eval() below must not touch the caller's model
+    if not _cut_and_run(model, example_inputs, groups):
+        return groups, []
+    passed, failed = [], []
+    for g in groups:  # rare: find the culprits one by one
+        reason = _cut_and_run(model, example_inputs, [g])
+        (failed.append((g, reason)) if reason else passed.append(g))
+    return passed, failed
