@@ -1,0 +1,83 @@
+"""`edgeprune board emulate|stop|status`: an emulated aarch64 board on 127.0.0.1 over SSH."""
+from __future__ import annotations
+
+from pathlib import Path
+
+EMULATION_NOTE = ("note: its latencies are EMULATION times (hundreds of times a real board's); "
+                  "compare them only with each other")
+
+
+def register(sub):
+    p = sub.add_parser("board", help="emulated aarch64 board over SSH (qemu-user)",
+                       description="An aarch64 Debian board emulated by qemu-user, reached "
+                       "through a real sshd on 127.0.0.1: proves the ARM runtimes run our files "
+                       "and tests the SSH path end to end. " + EMULATION_NOTE)
+    actions = p.add_subparsers(dest="board_command", metavar="ACTION", required=True)
+    dir_help = "board folder (default: $EDGEPRUNE_BOARD_DIR, else <cache>/board)"
+
+    e = actions.add_parser("emulate", help="build once (cached), start sshd, write the profile")
+    e.add_argument("--dir", help=dir_help)
+    e.add_argument("--port", type=int, help="loopback port for sshd (default 2222)")
+    e.add_argument("--no-install-profile", action="store_true",
+                   help="write the profile only into the board folder, not device_profiles/")
+    e.set_defaults(func=_emulate)
+
+    s = actions.add_parser("stop", help="stop the board's sshd")
+    s.add_argument("--dir", help=dir_help)
+    s.set_defaults(func=_stop)
+
+    t = actions.add_parser("status", help="built? running? on which port?")
+    t.add_argument("--dir", help=dir_help)
+    t.add_argument("--json", action="store_true", help="print the status as JSON")
+    t.set_defaults(func=_status)
+
+
+def _size(n_bytes) -> str:
+    return f"{n_bytes / 2**20:.0f} MiB" if n_bytes else "?"
+
+
+def _emulate(args) -> int:
+    from pipeline import board, paths
+    from pipeline.errors import UserError
+
+    if args.port is not None and not 1024 <= args.port <= 65535:
+        raise UserError(f"--port {args.port} is out of range; use 1024-65535")
+    folder = board.board_dir(args.dir)
+    install_to = None if args.no_install_profile else paths.PROFILES_DIR
+    info = board.emulate(folder, port=args.port, install_profile_to=install_to)
+    name = "qemu-arm64" if install_to else info.profile
+    print(f"board up: {info.machine} at 127.0.0.1:{info.port} (sshd pid {info.pid})")
+    print(f"  folder:  {info.folder} ({_size(info.disk_bytes)} rootfs, built in "
+          f"{info.build_s} s)")
+    print(f"  profile: {info.profile}")
+    print(f"  try:     edgeprune devices check {name}")
+    print(f"           edgeprune profile --device {name} MODEL.onnx")
+    print(f"  stop:    edgeprune board stop" + (f" --dir {folder}" if args.dir else ""))
+    print(EMULATION_NOTE)
+    return 0
+
+
+def _stop(args) -> int:
+    from pipeline import board
+
+    pid = board.stop(board.board_dir(args.dir))
+    print(f"board stopped (sshd pid {pid})" if pid else "board was not running")
+    return 0
+
+
+def _status(args) -> int:
+    import json
+
+    from pipeline import board
+    from pipeline.board.emulate import info_dict
+
+    info = board.status(board.board_dir(args.dir))
+    if args.json:
+        print(json.dumps(info_dict(info), indent=1))
+        return 0
+    state = f"running on 127.0.0.1:{info.port} (pid {info.pid})" if info.running else "stopped"
+    built = f"built ({_size(info.disk_bytes)})" if info.built else "not built"
+    print(f"board {Path(info.folder)}: {built}, {state}")
+    if info.profile:
+        print(f"  profile: {info.profile}")
+    return 0
