@@ -20,6 +20,8 @@ MANIFEST = "manifest.json"
 PREDICT = "predict.py"
 SAMPLES = "samples.npy"
 TEMPLATE = Path(__file__).with_name("predict_template.py")
+_ORT_TYPES = {"tensor(float)": "float32", "tensor(uint8)": "uint8", "tensor(int8)": "int8",
+              "tensor(float16)": "float16"}
 
 
 def sha256_file(path) -> str:
@@ -49,7 +51,9 @@ def _file_input(path: Path) -> dict:
         from pipeline.export.onnx_export import onnx_session
 
         inp = onnx_session(path).get_inputs()[0]
-        return {"name": inp.name, "shape": list(inp.shape), "dtype": inp.type}
+        # onnxruntime says "tensor(float)"; the manifest uses numpy's names, like TFLite's.
+        dtype = _ORT_TYPES.get(inp.type, inp.type)
+        return {"name": inp.name, "shape": list(inp.shape), "dtype": dtype}
     from pipeline.export.tflite_export import _interpreter
 
     detail = _interpreter(path).get_input_details()[0]

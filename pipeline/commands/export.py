@@ -1,0 +1,111 @@
+"""`edgeprune export WINNER_DIR --format onnx,tflite[,int8]`: re-export, re-verify, re-measure.
+
+WINNER_DIR holds a pruned model (`model.json` + `model.safetensors`, from pipeline.prune) and
+its `manifest.json`. The data set is reloaded from the manifest's `data` config and `seed`, so
+parity and int8 accuracy are checked on the same test split the run used.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.errors import UserError
+
+
+def register(sub):
+    p = sub.add_parser("export", help="export a winner folder to ONNX / TFLite (fp32, int8), "
+                       "verify against PyTorch, measure on the device, update its manifest")
+    p.add_argument("winner_dir", help="a winner folder (model.json, model.safetensors, manifest.json)")
+    p.add_argument("--format", default="onnx,tflite",
+                   help="comma list of onnx, tflite, and int8 for int8 copies (default onnx,tflite)")
+    p.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
+    p.add_argument("--max-int8-drop", type=float, default=0.01,
+                   help="largest accuracy loss of an int8 file, as a fraction (default 0.01)")
+    p.add_argument("--device", help="device profile to measure the files on (default: the "
+                   "manifest's device)")
+    p.add_argument("--no-measure", action="store_true", help="skip the latency measurement")
+    p.set_defaults(func=run)
+
+
+def data_config_from(manifest: dict, winner_dir: Path):
+    """The run's DataConfig and seed: manifest['data'] / ['seed'], else a config.toml nearby."""
+    from pipeline.config import DataConfig, load_config
+
+    if isinstance(manifest.get("data"), dict):
+        known = DataConfig.__dataclass_fields__
+        unknown = sorted(set(manifest["data"]) - set(known))
+        if unknown:
+            raise UserError(f"manifest.json 'data' has unknown keys {unknown}; expected some of "
+                            f"{sorted(known)}")
+        return DataConfig(**manifest["data"]), int(manifest.get("seed", 0))
+    for folder in (winner_dir, *list(winner_dir.resolve().parents)[:2]):
+        if (folder / "config.toml").is_file():
+            cfg = load_config(folder / "config.toml")
+            return cfg.data, cfg.seed
+    raise UserError(f"'{winner_dir}/manifest.json' has no 'data' section and no config.toml is "
+                    "next to it; add the run's data config (e.g. {\"data\": {\"name\": \"digits\"}})")
+
+
+def run(args) -> int:
+    from pipeline.export import parse_formats, read_manifest, verify_bundle
+
+    winner = Path(args.winner_dir)
+    if not winner.is_dir():
+        raise UserError(f"'{winner}' is not a folder; pass a winner folder such as runs/X/winners/1")
+    formats, int8 = parse_formats(args.format)  # bad --format fails before any slow work
+    manifest = verify_bundle(winner) if "files" in read_manifest(winner) else read_manifest(winner)
+    for name in ("model.json", "model.safetensors"):
+        if not (winner / name).is_file():
+            raise UserError(f"'{winner}' is incomplete: {name} is missing; the winner folder needs "
+                            "the pruned model saved by `edgeprune run`/`prune`")
+    data_cfg, seed = data_config_from(manifest, winner)
+    device_name = None if args.no_measure else (args.device or manifest.get("device"))
+    artifacts = _export(winner, data_cfg, seed, formats, int8, args, device_name)
+    failures = {k: a["error"] for k, a in artifacts.items() if a["error"]}
+    _print_table(artifacts)
+    if failures:
+        raise UserError("; ".join(f"{k}: {msg}" for k, msg in failures.items())
+                        + " (the other files were written)")
+    return 0
+
+
+def _export(winner, data_cfg, seed, formats, int8, args, device_name) -> dict:
+    import contextlib
+
+    from pipeline.data import load_data
+    from pipeline.export import export_winner, read_manifest, write_bundle
+    from pipeline.progress import status
+    from pipeline.prune import load_pruned
+
+    model, _ = load_pruned(winner)
+    splits = load_data(data_cfg, seed)
+    with contextlib.ExitStack() as stack:
+        device = None
+        if device_name:
+            from pipeline.devices import open_device
+
+            # No cache: an exported file is measured again, not looked up by architecture.
+            device = stack.enter_context(open_device(device_name))
+        status(f"export: {', '.join(formats)}{' + int8' if int8 else ''} -> {winner}")
+        artifacts = export_winner(model, winner, splits, formats=formats, int8=int8,
+                                  opset=args.opset, device=device, seed=seed,
+                                  max_int8_drop=args.max_int8_drop)
+    manifest = read_manifest(winner)
+    # Formats not asked for this time keep their earlier entries (their files were verified).
+    manifest["artifacts"] = {**(manifest.get("artifacts") or {}), **artifacts}
+    write_bundle(winner, manifest, splits=splits)
+    return artifacts
+
+
+def _print_table(artifacts: dict) -> None:
+    def fmt(value, spec):
+        return "-" if value is None else format(value, spec)
+
+    rows = [("FORMAT", "FILE", "MAX|DIFF|", "TOP-1 AGREE", "ACCURACY", "P50 MS")]
+    for key, a in artifacts.items():
+        latency = (a.get("latency_ms") or {}).get("p50")
+        rows.append((key, a["path"] or "FAILED", fmt(a["max_abs_diff"], ".2e"),
+                     fmt(a["top1_agreement"], ".4f"), fmt(a["accuracy"], ".4f"),
+                     fmt(latency, ".3f")))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
