@@ -14,9 +14,8 @@ from pipeline.prune.importance import get_importance
 
 
 def prunable_groups(dg, model) -> dict:
-    """Groups a genome may shrink: not feeding the model output, nothing blocking, >1 channel."""
-    return {g.name: g for g in iter_groups(dg, model)
-            if not g.reaches_output and not g.blockers and g.channels > 1}
+    """Groups a genome may name: not feeding the model output, nothing blocking."""
+    return {g.name: g for g in iter_groups(dg, model) if not g.reaches_output and not g.blockers}
 
 
 def _check_names(names, groups: dict, what: str) -> None:

@@ -1,8 +1,9 @@
 """The search space: which groups of coupled channels a genome may shrink, and to what.
 
 Built once per model from torch-pruning's dependency graph, then checked by a probe: every
-group is cut by one channel on a copy and the copy must still run and give the same output
-shapes. Groups that fail (a reshape torch-pruning mis-reads, a split with hard-coded sizes)
+group loses one channel on a copy, and the copy must compute exactly what the original
+computes with that channel's filters zeroed. Groups that fail (a split whose sizes the
+forward computes, a chunk that gates one half by the other, a reshape torch-pruning mis-reads)
 are reported with their layers and left unpruned instead of producing broken models.
 """
 from __future__ import annotations
@@ -43,16 +44,19 @@ class SearchSpace:
         _check_ignore(work, ignore)
         candidates, unprunable = [], []
         for g in iter_groups(dg, work):
-            if g.reaches_output or g.channels < 2 or _ignored(g.layers, ignore):
+            if g.reaches_output or _ignored(g.layers, ignore):
                 continue
             if g.blockers:
                 unprunable.extend(b for b in g.blockers if b not in unprunable)
                 continue
             candidates.append(PrunableGroup(g.name, g.channels, g.layers))
-        passed, failed = _probe(model, example_inputs, candidates)
+        # A 1-channel group (in an already pruned model) stays in the space, so that full()
+        # lists every group's count; there is nothing to cut, so nothing to probe.
+        single = {g.name for g in candidates if g.channels == 1}
+        passed, failed = _probe(model, example_inputs, [g for g in candidates if g.name not in single])
+        passed = [g for g in candidates if g.name in single or g in passed]
         for group, reason in failed:
-            unprunable.append(f"{group.name} (cutting its channels breaks the forward pass: {reason}; "
-                              f"layers {', '.join(group.layers)})")
+            unprunable.append(f"{group.name} (left unpruned: {reason}; layers {', '.join(group.layers)})")
         return cls(tuple(passed), tuple(unprunable), round_to)
 
     # --- genomes -----------------------------------------------------------------------
@@ -121,22 +125,39 @@ def _check_ignore(model, ignore) -> None:
                             "as in model.named_modules()")
 
 
+def _out_channels(layer) -> int:
+    return getattr(layer, "out_channels", None) or getattr(layer, "out_features", 0)
+
+
 def _cut_and_run(model, example_inputs, groups: list[PrunableGroup]) -> str:
-    """'' when the model, with one channel cut from each group, runs with unchanged output shapes."""
+    """'' when cutting the last channel of each group gives the same outputs as zeroing the
+    filters that produce it (soft pruning). Shape checks alone would pass a mis-mapped split;
+    this also proves each cut removed the right input channels downstream."""
     import torch
 
-    from pipeline.prune.apply import apply_plan
+    from pipeline.prune.apply import apply_plan, soft_prune
     from pipeline.prune.graph import forward, output_tensors
 
+    plan = {g.name: [g.channels - 1] for g in groups}
     try:
+        pruned = apply_plan(model, plan, example_inputs)
+        for g in groups:
+            if _out_channels(pruned.get_submodule(g.name)) != g.channels - 1:
+                return "its channels are tied to each other (e.g. a chunk that gates one half by the other)"
+        zeroed = copy.deepcopy(model)
+        soft_prune(zeroed, plan, example_inputs, 0.0)
         with torch.no_grad():
-            before = [t.shape for t in output_tensors(forward(model.eval(), example_inputs))]
-        pruned = apply_plan(model, {g.name: [g.channels - 1] for g in groups}, example_inputs)
-        with torch.no_grad():
-            after = [t.shape for t in output_tensors(forward(pruned.eval(), example_inputs))]
+            expected = output_tensors(forward(zeroed.eval(), example_inputs))
+            got = output_tensors(forward(pruned.eval(), example_inputs))
     except Exception as exc:
-        return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-    return "" if before == after else f"output shapes change from {before} to {after}"
+        text = str(exc).strip()
+        return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
+    if [t.shape for t in got] != [t.shape for t in expected]:
+        return f"output shapes change from {[tuple(t.shape) for t in expected]} to {[tuple(t.shape) for t in got]}"
+    for a, b in zip(got, expected):
+        if not torch.allclose(a, b, rtol=1e-4, atol=1e-5 * max(1.0, float(b.abs().max()))):
+            return "the remaining channels reach the wrong inputs downstream"
+    return ""
 
 
 def _probe(model, example_inputs, groups: list[PrunableGroup]):
