@@ -2,6 +2,10 @@
 
 A trained model matters: int8 accuracy and top-1 agreement mean nothing on random weights.
 """
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
 import pytest
 
 
@@ -54,3 +58,58 @@ def digits_splits():
 @pytest.fixture(scope="session")
 def trained_model(digits_splits):
     return train_quickly(make_tiny_resnet(), digits_splits)
+
+
+@dataclass
+class FakeStats:
+    p50_ms: float
+    p90_ms: float
+
+    def to_dict(self):
+        return {"p50_ms": self.p50_ms, "p90_ms": self.p90_ms, "samples_ms": [self.p50_ms]}
+
+
+@dataclass
+class FakeMeasurement:
+    stats: FakeStats
+
+
+class RecordingDevice:
+    """Stands in for pipeline.devices' Device: records each measure() call; latency = file size."""
+
+    def __init__(self):
+        self.calls = []
+
+    def measure(self, paths, input_shape):
+        self.calls.append(([Path(p).name for p in paths], tuple(input_shape)))
+        return [FakeMeasurement(FakeStats(Path(p).stat().st_size / 1e3, Path(p).stat().st_size / 5e2))
+                for p in paths]
+
+
+@pytest.fixture(scope="session")
+def exported(tmp_path_factory, trained_model, digits_splits):
+    from pipeline.export import export_winner, write_bundle
+
+    out = tmp_path_factory.mktemp("winner")
+    device = RecordingDevice()
+    artifacts = export_winner(trained_model, out, digits_splits, formats=("onnx", "tflite"),
+                              int8=True, device=device, max_int8_drop=0.05)
+    manifest = {"model": "tiny", "device": "fake", "accuracy": artifacts["onnx"]["accuracy"],
+                "artifacts": artifacts}
+    write_bundle(out, manifest, splits=digits_splits)
+    return out, artifacts, device
+
+
+@pytest.fixture(scope="session")
+def sshd():
+    """A real OpenSSH server on 127.0.0.1 (pipeline.devices.testing_sshd), as tests/devices uses."""
+    from pipeline.devices.testing_sshd import TestSshd, sshd_available
+
+    if not sshd_available():
+        message = "sshd not installed (apt-get install openssh-server)"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; CI must install it")
+        pytest.skip(message)
+    server = TestSshd.start()
+    yield server
+    server.stop()

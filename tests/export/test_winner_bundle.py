@@ -3,53 +3,13 @@ import json
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from pipeline.errors import DeviceError, UserError
-from pipeline.export import (export_winner, run_tflite, sha256_file, verify_bundle,
-                             write_bundle)
-
-
-@dataclass
-class FakeStats:
-    p50_ms: float
-    p90_ms: float
-
-    def to_dict(self):
-        return {"p50_ms": self.p50_ms, "p90_ms": self.p90_ms, "samples_ms": [self.p50_ms]}
-
-
-@dataclass
-class FakeMeasurement:
-    stats: FakeStats
-
-
-class RecordingDevice:
-    """Stands in for pipeline.devices' Device: records each measure() call; latency = file size."""
-
-    def __init__(self):
-        self.calls = []
-
-    def measure(self, paths, input_shape):
-        self.calls.append(([Path(p).name for p in paths], tuple(input_shape)))
-        return [FakeMeasurement(FakeStats(Path(p).stat().st_size / 1e3, Path(p).stat().st_size / 5e2))
-                for p in paths]
-
-
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory, trained_model, digits_splits):
-    out = tmp_path_factory.mktemp("winner")
-    device = RecordingDevice()
-    artifacts = export_winner(trained_model, out, digits_splits, formats=("onnx", "tflite"),
-                              int8=True, device=device, max_int8_drop=0.05)
-    manifest = {"model": "tiny", "device": "fake", "accuracy": artifacts["onnx"]["accuracy"],
-                "artifacts": artifacts}
-    write_bundle(out, manifest, splits=digits_splits)
-    return out, artifacts, device
+from pipeline.export import export_winner, run_tflite, sha256_file, verify_bundle
 
 
 def test_fp32_files_match_pytorch(exported):
