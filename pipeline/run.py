@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +102,9 @@ def _stages(cfg, profile, run_dir: Path, clock: StageClock) -> dict:
         with clock.stage("recover_export"):
             winners = finish_winners(cfg, profile, device, base_model, base_info, search,
                                      splits, run_dir)
+    # The per-individual model files only served the measurements (kept until the device,
+    # which may re-measure a reference for its drift check, is closed).
+    shutil.rmtree(run_dir / "search_work", ignore_errors=True)
     with clock.stage("report"):
         _report(run_dir, search)
     return {"run_dir": str(run_dir), "baseline": search["baseline"], "winners": winners}

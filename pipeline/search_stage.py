@@ -13,6 +13,7 @@ import numpy as np
 from pipeline.errors import UserError
 from pipeline.progress import status
 from pipeline.search.checkpoint import read_evaluations, write_evaluations, write_json_atomic
+from pipeline.search.records import latency_dict
 
 
 LATENCY_UNITS = {"device": "ms", "flops": "MMACs", "params": "Mparams"}
@@ -151,7 +152,7 @@ def _measure_once(device, model, example, run_dir: Path) -> dict:
     else:
         path = export.export_onnx(model, example, work / "baseline.onnx", simplify=False)
     (m,) = device.measure([path], tuple(example.shape))
-    return m.stats.to_dict()
+    return latency_dict(m.stats)
 
 
 def _jsonable(obj):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.progress import progress
-from pipeline.search.records import Evaluation, genome_key
+from pipeline.search.records import Evaluation, genome_key, latency_dict
 
 
 @dataclass
@@ -111,11 +111,10 @@ class Evaluator:
         paths = [p for _, p in items]
         measurements = self.device.measure(paths, tuple(self.splits.input_shape))
         for (ev, path), m in zip(items, measurements):
-            ev.latency_ms = m.stats.to_dict()
+            ev.latency_ms = latency_dict(m.stats)
             ev.cached = bool(m.cached)
             self.counters.cached += int(m.cached)
             self.counters.measured += int(not m.cached)
-            path.unlink(missing_ok=True)  # the latency is kept; the file is not needed
 
     # -- step 2 ---------------------------------------------------------------------------
     def refine(self, evals: list[Evaluation]) -> None:

@@ -131,7 +131,9 @@ class GeneticSearch:
         lookup: dict[tuple, Evaluation] = {}
         seen: dict[str, Evaluation] = {}
         for gen in range(self.generations):
-            pop = algo.ask()
+            pop = algo.ask() if algo.has_next() else None
+            if pop is None or len(pop) == 0:
+                break  # the space is exhausted: no new architecture left to try
             X = np.asarray(pop.get("X")).round().astype(int)
             evals = evaluate([self.genes.decode(x) for x in X], gen)
             for x, ev in zip(X, evals):
