@@ -9,6 +9,6 @@
 Its latencies are emulation times, hundreds of times a real board's: they rank models
 against each other and prove the aarch64 runtimes run our files, nothing more.
 """
-from pipeline.board.emulate import BoardInfo, board_dir, emulate, status, stop
+from pipeline.board.lifecycle import BoardInfo, board_dir, emulate, status, stop
 
 __all__ = ["BoardInfo", "board_dir", "emulate", "status", "stop"]

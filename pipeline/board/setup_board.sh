@@ -6,6 +6,7 @@
 #                                run later through qemu-aarch64-static -L ROOT.
 #   setup_board.sh image         inside an arm64 image (docker/board/Dockerfile): the same
 #                                wheels, installed natively, plus openssh-server.
+#   setup_board.sh serve         that image's entrypoint: host keys, then sshd in the foreground.
 #
 # Needs (rootfs): debootstrap, a python3 with pip, network access to Debian and PyPI.
 # The pins below are the versions the host side of edgeprune is tested with.
@@ -85,16 +86,44 @@ build_rootfs() {  # ROOT
     log "done: $(du -sh "$root" | cut -f1)"
 }
 
+# Inside an arm64 image the image itself is the board's root filesystem.
 setup_image() {
     apt-get update
     apt-get install -y --no-install-recommends openssh-server
-    rm -rf /var/lib/apt/lists/*
-    mkdir -p /run/sshd
-    install_wheels "$(python3 -c 'import site; print(site.getsitepackages()[0])')"
+    rm -rf /var/lib/apt/lists/* /etc/ssh/ssh_host_*  # host keys are made at first start
+    mkdir -p /run/sshd /root/.ssh
+    install_wheels "$(python3 -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+    # Docker on x86-64 runs this image through binfmt qemu-user, whose /proc/cpuinfo is the
+    # host's: a QEMU_LD_PREFIX holding only proc/cpuinfo serves the ARM one (every other
+    # path falls through to the image). Native arm64 ignores the variable.
+    prefix=/opt/edgeprune/qemu-prefix
+    mkdir -p "$prefix/proc/device-tree"
+    write_arm_cpuinfo "$prefix/proc/cpuinfo"
+    printf '%s' "$EMULATED_NAME" > "$prefix/proc/device-tree/model"
+    cat > /etc/ssh/sshd_config.d/edgeprune.conf <<EOF
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+SetEnv QEMU_LD_PREFIX=$prefix
+EOF
+}
+
+# The container's foreground process: host keys on first start, then sshd.
+serve() {
+    if [ -n "${AUTHORIZED_KEY:-}" ]; then
+        echo "$AUTHORIZED_KEY" >> /root/.ssh/authorized_keys
+    fi
+    if [ ! -s /root/.ssh/authorized_keys ]; then
+        echo "board: no login key; run with -e AUTHORIZED_KEY=\"\$(cat ~/.ssh/id_ed25519.pub)\"" >&2
+        exit 2
+    fi
+    ssh-keygen -A >&2
+    exec /usr/sbin/sshd -D -e
 }
 
 case "${1:-}" in
     rootfs) [ $# -eq 2 ] || { echo "usage: $0 rootfs ROOT" >&2; exit 2; }; build_rootfs "$2" ;;
     image) setup_image ;;
-    *) echo "usage: $0 rootfs ROOT | image" >&2; exit 2 ;;
+    serve) serve ;;
+    *) echo "usage: $0 rootfs ROOT | image | serve" >&2; exit 2 ;;
 esac

@@ -69,7 +69,7 @@ def _status(args) -> int:
     import json
 
     from pipeline import board
-    from pipeline.board.emulate import info_dict
+    from pipeline.board.lifecycle import info_dict
 
     info = board.status(board.board_dir(args.dir))
     if args.json:
