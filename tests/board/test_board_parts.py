@@ -27,6 +27,7 @@ def test_profile_loads_with_the_device_layer_and_says_emulated(tmp_path):
         assert prof.python == str(tmp_path.resolve() / "bin" / "python3")
         assert not prof.trust_on_first_use
         assert "EMULATED" in prof.description
+        assert getattr(prof, "emulated", True) is True  # where the schema has the flag
 
 
 def test_known_hosts_pins_the_board_host_key_for_its_port(tmp_path):
