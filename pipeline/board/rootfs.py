@@ -51,6 +51,9 @@ def build(board: Path) -> dict:
         return json.loads(record.read_text()) if record.is_file() else {}
     find_tool("debootstrap")
     find_tool(QEMU)
+    if os.geteuid() != 0:
+        raise UserError("building the board needs root (debootstrap creates device files and "
+                        "root-owned trees); run `edgeprune board emulate` as root")
     # A half-built tree from an interrupted build is never reused: build beside, then rename.
     partial = board / "rootfs.partial"
     shutil.rmtree(partial, ignore_errors=True)

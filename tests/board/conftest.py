@@ -17,12 +17,16 @@ TOOLS = ("qemu-aarch64-static", "debootstrap", "sshd", "ssh-keygen")
 INSTALL = "apt-get install -y qemu-user-static debootstrap openssh-server"
 
 
-def require_board_tools():
+def require_board_host():
     missing = [t for t in TOOLS if not (shutil.which(t) or shutil.which(t, path="/usr/sbin"))]
+    message = None
     if missing:
         message = f"the emulated board needs {', '.join(missing)}: {INSTALL}"
+    elif os.geteuid() != 0:
+        message = "the emulated board is built and served as root (debootstrap, sshd)"
+    if message:
         if os.environ.get("CI"):
-            pytest.fail(message + " (CI must install them)")
+            pytest.fail(message + " (CI must provide it)")
         pytest.skip(message)
 
 
@@ -53,7 +57,7 @@ def board(tmp_path_factory):
 
     from pipeline.board.sshd import free_port
 
-    require_board_tools()
+    require_board_host()
     folder = Path(os.environ.get("EDGEPRUNE_BOARD_DIR")
                   or Path(tempfile.gettempdir()) / f"edgeprune-board-{os.getuid()}")
     profiles = tmp_path_factory.mktemp("profiles")
