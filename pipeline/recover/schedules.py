@@ -58,12 +58,16 @@ def soft_to_hard(teacher, splits, cfg, seed: int, genome: dict, example_inputs, 
     for p in model.parameters():
         p.requires_grad_(True)
     current = {"plan": pruning_plan(model, genome, example_inputs, importance)}
+    plans = []  # per epoch; only the best one goes into the history (they are long lists)
 
     def on_epoch_end(epoch, m):
         factor = decay_factor(method, epoch, soft_total)
-        current["plan"] = pruning_plan(m, genome, example_inputs, importance)
-        soft_prune(m, current["plan"], example_inputs, factor)
-        return {"epoch": epoch, "factor": factor, "plan": current["plan"]}
+        plan = pruning_plan(m, genome, example_inputs, importance)
+        changed = sum(len(set(plan[g]) ^ set(current["plan"][g])) for g in plan) // 2
+        current["plan"] = plan
+        plans.append(plan)
+        soft_prune(m, plan, example_inputs, factor)
+        return {"epoch": epoch, "factor": factor, "channels_swapped": changed}
 
     def zeroed(m):
         c = copy.deepcopy(m)
@@ -80,7 +84,7 @@ def soft_to_hard(teacher, splits, cfg, seed: int, genome: dict, example_inputs, 
                               on_epoch_end=on_epoch_end, val_model=zeroed, method=method)
         finally:
             close()
-    best_plan = hist.notes["epochs"][hist.best_epoch]["plan"]
+    best_plan = plans[hist.best_epoch]
     pruned = apply_plan(model, best_plan, example_inputs)
     hist.notes["plan"] = best_plan
     hist.notes["soft_epochs"] = soft_total
