@@ -38,6 +38,8 @@ def recover(student, teacher, splits, cfg, seed: int, genome: dict | None = None
     finetune_epochs: KD epochs after the cut for sfp/asrfp.
     """
     if cfg.method == "kd":
+        if student is None:
+            raise ValueError("recover(method='kd') needs the pruned student model")
         return distill(student, teacher, splits, cfg, seed, batch_size=batch_size)
     if cfg.method not in SCHEDULES:
         raise UserError(f"unknown recover.method '{cfg.method}'; use one of kd, {', '.join(SCHEDULES)}")

@@ -19,13 +19,14 @@ import copy
 import math
 
 from pipeline.recover.distill import distill, make_kd_loss
+from pipeline.recover.history import History
 from pipeline.recover.loop import LoopSettings, fit
 
 METHODS = ("sfp", "asrfp", "ghfp")
 
 
 def soft_epochs(method: str, epochs: int) -> int:
-    return max(1, math.ceil(epochs / 2)) if method == "ghfp" else epochs
+    return math.ceil(epochs / 2) if method == "ghfp" else epochs
 
 
 def decay_factor(method: str, epoch: int, soft_total: int) -> float:
@@ -58,6 +59,8 @@ def soft_to_hard(teacher, splits, cfg, seed: int, genome: dict, example_inputs, 
     for p in model.parameters():
         p.requires_grad_(True)
     current = {"plan": pruning_plan(model, genome, example_inputs, importance)}
+    if soft_total == 0:  # no training asked for: plain one-shot pruning of the teacher
+        return apply_plan(model, current["plan"], example_inputs).eval(), History(method=method)
     plans = []  # per epoch; only the best one goes into the history (they are long lists)
 
     def on_epoch_end(epoch, m):

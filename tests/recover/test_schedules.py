@@ -54,6 +54,7 @@ def test_factor_schedules():
     assert all(a > b > 0 for a, b in zip(asr, asr[1:])) and asr[-1] < 0.01
     soft = soft_epochs("ghfp", 10)
     gh = [decay_factor("ghfp", e, soft) for e in range(soft)]
+    assert soft_epochs("ghfp", 0) == 0 and soft_epochs("sfp", 3) == 3
     assert soft == 5 and gh[0] > 0.5 and gh[-1] == pytest.approx(0.0, abs=1e-12)
     assert all(a > b for a, b in zip(gh, gh[1:]))
 
@@ -65,3 +66,14 @@ def test_schedules_repeat_with_the_same_seed(digits8, teacher):
     a, _ = recover(None, model, digits8, cfg, seed=5, genome=genome)
     b, _ = recover(None, model, digits8, cfg, seed=5, genome=genome)
     assert same_weights(a, b)
+
+
+def test_zero_epochs_is_one_shot_pruning(digits8, teacher):
+    from pipeline.prune import apply_genome
+
+    model, _ = teacher
+    genome = uneven_genome(model, digits8.x_train)
+    out, hist = recover(None, model, digits8, RecoverConfig(method="ghfp", epochs=0), seed=0, genome=genome)
+    expected = apply_genome(model, genome, digits8.x_train[:1])
+    assert hist.epochs_run == 0 and genome_of(out, digits8.x_train) == genome
+    assert torch.equal(out(digits8.x_val[:8]), expected.eval()(digits8.x_val[:8]))
