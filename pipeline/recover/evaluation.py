@@ -28,12 +28,14 @@ def recalibrate_bn(model, x_batches):
 
     After pruning, the surviving channels' statistics no longer match their inputs; a few
     forward passes with a cumulative average (momentum=None) fix most of the damage without
-    touching any weight. `x_batches`: an iterable of input tensors or of (x, y) pairs.
+    touching any weight. `x_batches`: input tensors or (x, y) pairs, or one N,C,H,W tensor.
     Returns the model, in eval mode.
     """
     import torch
     from torch.nn.modules.batchnorm import _BatchNorm
 
+    if isinstance(x_batches, torch.Tensor):
+        x_batches = [x_batches]  # one batch, not an iterable of single images
     bns = [m for m in model.modules() if isinstance(m, _BatchNorm)]
     model.eval()  # dropout and the like stay off; only BN layers collect statistics
     saved_momentum = []

@@ -52,3 +52,12 @@ def test_recalibrate_bn_repairs_accuracy_after_stats_are_wiped(digits8, teacher)
     recalibrate_bn(model, [(digits8.x_train[:300], digits8.y_train[:300])])
     assert broken < good - 0.2
     assert evaluate(model, digits8.x_val, digits8.y_val) > good - 0.05
+
+
+def test_recalibrate_bn_takes_one_tensor_as_one_batch(digits8, teacher):
+    import copy
+
+    a, b = copy.deepcopy(teacher[0]), copy.deepcopy(teacher[0])
+    recalibrate_bn(a, digits8.x_train[:128])
+    recalibrate_bn(b, [digits8.x_train[:128]])
+    assert torch.equal(a.bn1.running_var, b.bn1.running_var)
