@@ -104,7 +104,8 @@ def quantize_onnx_int8(onnx_path, calib_x: np.ndarray, path, per_channel: bool =
     """Static int8 (QDQ) quantisation calibrated on `calib_x` (real training samples).
 
     uint8 activations with int8 weights is onnxruntime's fast CPU combination (x86 with or without
-    VNNI, and ARM); per-channel weights keep ResNet-style convolutions accurate.
+    VNNI, and ARM); per-channel weights keep ResNet-style convolutions accurate, and measured
+    no slower than per-tensor on a ResNet-20 here.
     """
     from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
                                           quantize_static)
