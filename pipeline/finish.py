@@ -15,8 +15,11 @@ def finish_winners(cfg, profile, device, base_model, base_info, search, splits, 
     from pipeline.prune import apply_genome, count_params_macs, save_pruned
     from pipeline.recover import evaluate, recalibrate_bn, recover
 
-    baseline = search["baseline"]
+    baseline = dict(search["baseline"])
     example = torch.zeros(splits.input_shape)
+    # The baseline is re-measured in the same device session as the winners, so the
+    # speedups in the manifests compare numbers taken side by side.
+    baseline["latency_ms"] = _measure_baseline(profile, device, base_model, example, run_dir)
     calib = [splits.x_train[i:i + 64] for i in range(0, min(len(splits.x_train), 512), 64)]
     results = []
     for ev, reason in search["winners"]:
@@ -70,13 +73,28 @@ def finish_winners(cfg, profile, device, base_model, base_info, search, splits, 
             "input_shape": list(splits.input_shape), "mean": splits.mean, "std": splits.std,
             "labels": splits.labels, "artifacts": artifacts,
         }
-        write_bundle(out, manifest)
+        write_bundle(out, manifest, splits=splits)
         results.append(json.loads(manifest_path.read_text()))
         p50, b50 = manifest["latency_ms"]["p50"], manifest["baseline_latency_ms"]["p50"]
         speed = f", {b50 / p50:.2f}x faster" if p50 and b50 else ""
         status(f"winner '{reason}': test accuracy {100 * acc_test:.2f}% (baseline "
                f"{100 * baseline['accuracy_test']:.2f}%), p50 {p50 or float('nan'):.3f} ms{speed}")
-    return results
+    return results, baseline
+
+
+def _measure_baseline(profile, device, model, example, run_dir: Path) -> dict:
+    from pipeline.export import export_onnx, export_tflite
+    from pipeline.search.records import latency_dict
+
+    folder = run_dir / "baseline"
+    if profile.runtime == "tflite":
+        path = export_tflite(model, example, folder / "model.tflite")
+    else:
+        path = export_onnx(model, example, folder / "model.onnx")
+    (m,) = device.measure([path], tuple(example.shape))
+    stats = latency_dict(m.stats)
+    (folder / "latency.json").write_text(json.dumps(stats, indent=2))
+    return stats
 
 
 def _history_dict(history) -> dict:
