@@ -2,7 +2,8 @@
 nothing fetched), readable straight from disk or mailed around.
 
 Reads from the run folder: config.toml, pareto.json, evaluations.jsonl, winners/*/manifest.json
-and, when present, timings.json. Every key but a winner's channels is optional: a missing
+and, when present, timings.json. pareto.json may hold "flops_points": individuals a FLOPs-only
+search would pick, measured on the device, drawn for comparison. Every key but a winner's channels is optional: a missing
 value shows as a dash rather than failing the report of a run that did finish.
 """
 from __future__ import annotations
@@ -184,7 +185,7 @@ def write_report(run_dir) -> Path:
         labelled = [{"id": m.get("search_id", name), "reason": name} for name, m in winners]
         labelled = labelled or list(pareto.get("winners") or [])
         path = plot_pareto(evaluations, baseline, figures / "pareto.png", winners=labelled,
-                           note=short_note)
+                           note=short_note, flops_points=pareto.get("flops_points"))
         pareto_html = _img(path, "Pareto plot: accuracy against latency", caption)
 
     full = pareto.get("full_channels") or baseline.get("channels") or {}

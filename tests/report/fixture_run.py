@@ -44,7 +44,9 @@ def make_run_dir(root: Path, emulated: bool = False, seed: int = 0) -> Path:
     (run / "pareto.json").write_text(json.dumps({
         "device": "rpi4-emulated" if emulated else "host-ort", "device_emulated": emulated,
         "latency_source": "device", "baseline": baseline, "front": [fastest, balanced],
-        "winners": [{"id": e["id"], "reason": r} for r, e in winners], "full_channels": FULL}))
+        "winners": [{"id": e["id"], "reason": r} for r, e in winners], "full_channels": FULL,
+        "flops_points": [{**e, "accuracy": e["accuracy"] - 0.01,
+                          "latency_ms": latency(e["latency_ms"]["p50"] * 1.25, rng)} for e in feasible[::9]]}))
     for reason, e in winners:
         folder = run / "winners" / reason
         folder.mkdir(parents=True, exist_ok=True)
