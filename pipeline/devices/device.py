@@ -103,7 +103,10 @@ class Device:
                                       f"{attempt + 1} times, giving up: {exc}") from None
                 self._reconnect(str(exc), attempt + 1)
         if not answer.get("ok"):
-            raise DeviceError(f"{self.profile.name}: {answer.get('error', 'runner failed')}")
+            error = answer.get("error", "runner failed")
+            if path is not None:  # name the user's file, not its temporary copy on the board
+                error = error.replace(message["path"], str(path))
+            raise DeviceError(f"{self.profile.name}: {error}")
         return answer
 
     # -- facts -------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """What the host can read from a model file without measuring it: its input shape."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pipeline.errors import UserError
@@ -39,7 +40,7 @@ def model_input_shape(path) -> tuple[int, ...]:
 def parse_shape(text: str) -> tuple[int, ...]:
     """'1,3,32,32' or '1x3x32x32' -> (1, 3, 32, 32)."""
     try:
-        shape = tuple(int(p) for p in text.replace("x", ",").split(",") if p.strip())
+        shape = tuple(int(p) for p in re.split(r"[,x]", text.strip()))
     except ValueError:
         shape = ()
     if not shape or any(d <= 0 for d in shape):

@@ -6,6 +6,7 @@ runner with this Python. Loopback only, by design.
 """
 from __future__ import annotations
 
+import contextlib
 import getpass
 import shutil
 import socket
@@ -62,8 +63,11 @@ class TestSshd:
             "PermitRootLogin prohibit-password", "Subsystem sftp internal-sftp",
             "LogLevel ERROR", "MaxSessions 50", "MaxStartups 50", ""]))
         Path("/run/sshd").mkdir(parents=True, exist_ok=True)  # privilege separation dir
-        process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)],
-                                   stderr=open(folder / "sshd.log", "wb"))
+        with open(folder / "sshd.log", "wb") as log:
+            # No inherited stdout (a caller's pipe would stay open), and it dies with us.
+            process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)],
+                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                       stderr=log, preexec_fn=_die_with_parent)
         server = cls(folder, port, process)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -79,17 +83,23 @@ class TestSshd:
         raise RuntimeError(f"sshd did not listen on {HOST}:{port} within {timeout_s} s")
 
     def profile_toml(self, path, name: str = "loopback-board", python: str = sys.executable,
+                     measure: dict | None = None, drift: dict | None = None,
                      **ssh_overrides) -> Path:
-        """A device profile for this server; the board's Python defaults to ours."""
+        """A device profile for this server; the board's Python defaults to ours.
+
+        `measure` and `drift` fill those sections (drift is off unless given: a tiny test model
+        on a shared host moves more than any sensible tolerance).
+        """
         ssh = {"host": self.host, "port": self.port, "user": self.user,
                "key_file": str(self.user_key), "known_hosts": str(self.known_hosts),
                "python": python, "workdir": str(self.folder / "remote-work"),
                "connect_timeout_s": 5.0}
         ssh.update(ssh_overrides)
-        measure = ssh.pop("measure", {})
         lines = [f'name = "{name}"', 'backend = "ssh"', 'runtime = "onnxruntime"',
                  "threads = 1", "[measure]"]
-        lines += [f"{k} = {_toml_value(v)}" for k, v in measure.items()]
+        lines += [f"{k} = {_toml_value(v)}" for k, v in (measure or {}).items()]
+        drift = drift or {"every": 0}
+        lines += ["[drift]"] + [f"{k} = {_toml_value(v)}" for k, v in drift.items()]
         lines += ["[ssh]"] + [f"{k} = {_toml_value(v)}" for k, v in ssh.items()]
         path = Path(path)
         path.write_text("\n".join(lines) + "\n")
@@ -104,6 +114,15 @@ class TestSshd:
                 self.process.kill()
                 self.process.wait()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _die_with_parent() -> None:
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    with contextlib.suppress(OSError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _toml_value(value) -> str:
