@@ -170,3 +170,22 @@ def test_runtime_missing_for_a_format(tmp_path):
     path.write_bytes(b"x")
     with pytest.raises(DeviceError, match="no litert"):
         device.measure([path], SHAPE)
+
+
+def test_drift_that_settles_at_a_new_level_becomes_the_baseline(tmp_path, capsys):
+    m0, m1 = models(tmp_path, 2)
+    script = [(1.0, 0), (5.0, 0), (1.5, 0),   # reference, m1, reference drifted +50%
+              (7.5, 0), (1.52, 0)]             # m1 redone; reference stays at the new level
+    device, link, _ = scripted_device(tmp_path, script, drift_every=1)
+    ms = device.measure([m0, m1], SHAPE)
+    assert [m.stats.p50_ms for m in ms] == [1.0, 7.5] and len(device.drift_events) == 1
+    assert device._reference[1].p50_ms == 1.52 and "new level" in capsys.readouterr().err
+
+
+def test_drift_that_never_settles_raises(tmp_path):
+    m0, m1 = models(tmp_path, 2)
+    script = [(1.0, 0), (5.0, 0), (1.5, 0), (5.0, 0), (2.0, 0), (5.0, 0), (2.7, 0)]
+    device, _, _ = scripted_device(tmp_path, script, drift_every=1, max_retries=2)
+    with pytest.raises(DeviceError, match="kept drifting"):
+        device.measure([m0, m1], SHAPE)
+    assert len(device.drift_events) == 3
