@@ -15,6 +15,7 @@ import argparse
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -106,6 +107,8 @@ def main(argv=None) -> int:
     # Results are committed: no paths of the machine that ran the benchmark.
     result["profile"]["path"] = profile.path.name if profile.path else None
     result["device_facts"]["python"] = Path(result["device_facts"]["python"]).name
+    for key in ("key_file", "known_hosts"):
+        result["profile"][key] = result["profile"][key].replace(str(Path.home()), "~")
     result["stability"] = stability(profile, reference, sessions)
     result["overhead_local"] = overhead(profile, batch, TARGET_OVERHEAD_LOCAL_S)
 
@@ -125,7 +128,8 @@ def main(argv=None) -> int:
         result["overhead_ssh"] = {"skipped": "sshd not installed (apt-get install openssh-server)"}
 
     result["load_average_after"] = os.getloadavg()
-    out = Path(args.out if not args.smoke else folder / "measurement-smoke.json")
+    shutil.rmtree(folder, ignore_errors=True)
+    out = Path(args.out if not args.smoke else "bench/results/tmp/measurement-smoke.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     s, lo, sh = result["stability"], result["overhead_local"], result["overhead_ssh"]
