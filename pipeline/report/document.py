@@ -140,14 +140,17 @@ def artifact_tables(winners: list[tuple[str, dict]]) -> str:
 def search_summary(pareto: dict, evaluations: list[dict]) -> str:
     if not evaluations:
         return "<p>No evaluations recorded (evaluations.jsonl is missing or empty).</p>"
-    gens = {e.get("generation") for e in evaluations if e.get("generation") is not None}
+    gens = {e["generation"] for e in evaluations if isinstance(e.get("generation"), int)
+            and e["generation"] >= 0}
+    scan = sum(isinstance(e.get("generation"), int) and e["generation"] < 0 for e in evaluations)
     cached = sum(bool(e.get("cached")) for e in evaluations)
     feasible = sum(bool(e.get("feasible", True)) for e in evaluations)
     steps = {}
     for e in evaluations:
         steps[e.get("error_step") or DASH] = steps.get(e.get("error_step") or DASH, 0) + 1
     step_text = ", ".join(f"{html.escape(str(k))}: {v}" for k, v in sorted(steps.items()))
-    return (f"<p>{len(evaluations)} individuals evaluated over {len(gens)} generations "
+    scan_text = f", {scan} of them in the sensitivity scan" if scan else ""
+    return (f"<p>{len(evaluations)} individuals evaluated over {len(gens)} generation{"s" * (len(gens) != 1)}{scan_text} "
             f"({feasible} feasible, {cached} latencies from the cache); accuracy estimated by "
             f"{step_text}; {len(pareto.get('front') or [])} on the search's final front.</p>")
 
@@ -210,7 +213,8 @@ def write_report(run_dir) -> Path:
         rows = [[html.escape(k), _num(v, ".1f")] for k, v in timings.items()]
         timing_html = "<h2>Stage times</h2>" + _table(["stage", "seconds"], rows)
 
-    meta = [f"model <b>{html.escape(str(next((m.get('model') for _, m in winners if m.get('model')), DASH)))}</b>",
+    model = next((m.get("model") for _, m in winners if m.get("model")), None) or _config_model(run["config"])
+    meta = [f"model <b>{html.escape(str(model or DASH))}</b>",
             f"device <b>{html.escape(str(pareto.get('device', DASH)))}</b>",
             f"cost: {html.escape(str(pareto.get('latency_source', 'device')))}",
             f"folder {html.escape(run_dir.name)}",
@@ -225,6 +229,15 @@ def write_report(run_dir) -> Path:
     out = run_dir / "report.html"
     out.write_text(page, encoding="utf-8")
     return out
+
+
+def _config_model(text: str):
+    import tomllib
+
+    try:
+        return tomllib.loads(text).get("model", {}).get("name")
+    except (tomllib.TOMLDecodeError, AttributeError):
+        return None
 
 
 def _safe(name: str) -> str:

@@ -34,7 +34,7 @@ def make_run_dir(root: Path, emulated: bool = False, seed: int = 0) -> Path:
     rng = random.Random(seed)
     run = Path(root) / "run"
     run.mkdir(parents=True, exist_ok=True)
-    evals = [evaluation(g, i, rng) for g in range(4) for i in range(12)]
+    evals = [evaluation(g, i, rng) for g in range(-1, 4) for i in range(12)]  # -1: sensitivity scan
     (run / "evaluations.jsonl").write_text("".join(json.dumps(e) + "\n" for e in evals))
     baseline = {"accuracy": 0.993, "accuracy_test": 0.989, "latency_ms": latency(1.1, rng),
                 "params": 270_000, "macs": 41_000_000, "channels": FULL}

@@ -29,7 +29,8 @@ def test_report_has_the_table_the_figures_and_the_config(tmp_path):
     speedup = 1.1 / manifest["latency_ms"]["p50"]
     assert f"{speedup:.2f}x" in page
     assert "accuracy dropped 2.1 points" in page  # a failed export shows its error
-    assert "population = 12" in page and "search" in page
+    assert "population = 12" in page
+    assert "60 individuals evaluated over 4 generations, 12 of them in the sensitivity scan" in page
     assert "emulation times" not in page
     assert not re.search(r'(src|href)="(https?:)?//', page)  # nothing fetched from anywhere
     for png in (run / "figures").glob("*.png"):
@@ -53,6 +54,7 @@ def test_report_tolerates_missing_optional_keys(tmp_path):
     page = write_report(run).read_text()
     assert page.count("data:image/png;base64,") == 3  # no latency samples: no latency figure
     assert "No latency samples" in page and "config.toml not found" in page
+    assert "model <b>–</b>" in page
 
 
 def test_report_of_a_missing_folder_is_a_user_error(tmp_path):
