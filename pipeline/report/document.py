@@ -150,7 +150,7 @@ def search_summary(pareto: dict, evaluations: list[dict]) -> str:
         steps[e.get("error_step") or DASH] = steps.get(e.get("error_step") or DASH, 0) + 1
     step_text = ", ".join(f"{html.escape(str(k))}: {v}" for k, v in sorted(steps.items()))
     scan_text = f", {scan} of them in the sensitivity scan" if scan else ""
-    return (f"<p>{len(evaluations)} individuals evaluated over {len(gens)} generation{"s" * (len(gens) != 1)}{scan_text} "
+    return (f"<p>{len(evaluations)} individuals evaluated over {len(gens)} generation{'s' * (len(gens) != 1)}{scan_text} "
             f"({feasible} feasible, {cached} latencies from the cache); accuracy estimated by "
             f"{step_text}; {len(pareto.get('front') or [])} on the search's final front.</p>")
 
