@@ -132,7 +132,8 @@ class Device:
         return runtime, version
 
     # -- measuring ---------------------------------------------------------------------
-    def _measure_once(self, path: Path, input_shape, keep: bool = False) -> tuple[LatencyStats, dict]:
+    def _measure_once(self, path: Path, input_shape,
+                      keep: bool = False) -> tuple[LatencyStats, dict]:
         p = self.profile
         message = {"op": "measure", "input_shape": list(input_shape), "threads": p.threads,
                    "warmup_runs": p.warmup_runs, "warmup_min_s": p.warmup_min_s,

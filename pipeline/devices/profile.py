@@ -164,10 +164,10 @@ def profile_from_toml(path: Path) -> DeviceProfile:
         raise UserError(f"{where}: not valid TOML ({exc})") from None
     fields = _coerce(_flatten(data, where), where)
     fields.setdefault("name", path.stem)
+    fields.setdefault("known_hosts", DeviceProfile.known_hosts)
     for key in ("key_file", "known_hosts"):
-        if key in fields or key == "known_hosts":
-            default = DeviceProfile.__dataclass_fields__[key].default
-            fields[key] = _resolve_file(fields.get(key, default), path.parent)
+        if key in fields:
+            fields[key] = _resolve_file(fields[key], path.parent)
     profile = DeviceProfile(**fields, path=path.resolve())
     _validate(profile, where)
     return profile

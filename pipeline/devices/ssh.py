@@ -61,9 +61,15 @@ def _tofu_policy(known_hosts: Path):
 
 
 def connect(profile) -> "SshSession":
-    """Open an authenticated session to the profile's board, or raise a DeviceError."""
+    """Open an authenticated session to the profile's board, or raise a DeviceError.
+
+    `profile` is a DeviceProfile, a profile name or a path to a .toml.
+    """
     import paramiko
 
+    from pipeline.devices.profile import load_profile
+
+    profile = load_profile(profile)
     pkey = _load_key(profile)
     known_hosts = Path(profile.known_hosts).expanduser()
     client = paramiko.SSHClient()
