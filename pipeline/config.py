@@ -35,7 +35,7 @@ class ModelConfig:
 
 @dataclass
 class TrainConfig:
-    epochs: int = 30
+    epochs: int = 15
     lr: float = 0.1
     weight_decay: float = 5e-4
     cache_dir: str = ""            # empty: the shared cache (EDGEPRUNE_CACHE or .edgeprune-cache)
@@ -43,7 +43,7 @@ class TrainConfig:
 
 @dataclass
 class SearchConfig:
-    population: int = 16
+    population: int = 12
     generations: int = 8
     latency_source: str = "device"   # device | flops | params
     mode: str = "nsga2"              # nsga2 | weighted (seed paper's weighted sum)
@@ -53,7 +53,7 @@ class SearchConfig:
     round_to: int = 0                # 0: take the device profile's
     budget_ms: float = 0.0           # 0: no latency budget
     max_drop: float = 0.0            # 0: no accuracy-drop constraint (fraction, 0.01 = 1 point)
-    calib_batches: int = 8
+    calib_batches: int = 4
     val_subset: int = 0              # 0: the whole validation split
     front_finetune_steps: int = 30
     refine_per_generation: int = 3   # step-2 fine-tunes per generation (0 turns step 2 off)
@@ -66,12 +66,16 @@ class SearchConfig:
 @dataclass
 class RecoverConfig:
     method: str = "kd"               # kd | sfp | asrfp | ghfp
-    epochs: int = 12
+    epochs: int = 10
     lr: float = 0.02
     temperature: float = 4.0
     alpha: float = 0.7
     feature_weight: float = 0.0      # >0 adds feature mimicry
     patience: int = 4
+    finetune_epochs: int = 0         # sfp/asrfp: KD epochs after the final cut
+    max_drop: float = 0.01           # "fastest within 1 point": allowed validation drop
+    max_candidates: int = 3          # front members recovered to find it, fastest first
+    candidate_gap: float = 0.15      # skip members whose search estimate is this far below
 
 
 @dataclass

@@ -102,6 +102,10 @@ def _stages(cfg, profile, run_dir: Path, clock: StageClock) -> dict:
     with open_device(profile) as device, clock.stage("recover_export"):
         winners, baseline = finish_winners(cfg, profile, device, base_model, base_info,
                                            search, splits, run_dir)
+    pareto = json.loads((run_dir / "pareto.json").read_text())
+    pareto["winners"] = [{"id": w["search_id"], "reason": w["reason"]} for w in winners]
+    pareto["baseline"]["latency_ms"] = baseline["latency_ms"]
+    write_json_atomic(run_dir / "pareto.json", pareto)
     # The per-individual model files only served the measurements (kept until the device,
     # which may re-measure a reference for its drift check, is closed).
     shutil.rmtree(run_dir / "search_work", ignore_errors=True)
@@ -116,7 +120,10 @@ def _report(run_dir: Path, search: dict) -> None:
     evals = [json.loads(line) for line in (run_dir / "evaluations.jsonl").read_text().splitlines()
              if line]
     pareto = json.loads((run_dir / "pareto.json").read_text())
-    plot_pareto(evals, pareto["baseline"], run_dir / "pareto.png")
+    note = "latencies are emulation times (qemu), not a real board's" \
+        if pareto.get("device_emulated") else ""
+    plot_pareto(evals, pareto["baseline"], run_dir / "pareto.png", winners=pareto["winners"],
+                note=note)
     write_report(run_dir)
 
 

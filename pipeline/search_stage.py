@@ -13,7 +13,7 @@ import numpy as np
 from pipeline.errors import UserError
 from pipeline.progress import status
 from pipeline.search.checkpoint import read_evaluations, write_evaluations, write_json_atomic
-from pipeline.search.records import latency_dict
+from pipeline.devices.stats import latency_dict
 
 
 LATENCY_UNITS = {"device": "ms", "flops": "MMACs", "params": "Mparams"}
@@ -80,7 +80,6 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
     from pipeline.search import sensitivity as sens
     from pipeline.search.ga import Baseline, GeneticSearch, Objectives, non_dominated
     from pipeline.search.genes import GeneSpace, initial_population
-    from pipeline.search.winners import pick_winners
 
     sc = cfg.search
     space, evaluator, baseline, unit = prepare_search(cfg, profile, device, base_model,
@@ -128,17 +127,16 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
         write_evaluations(run_dir / "evaluations.jsonl", sorted(done, key=lambda e: e.id))
         raise
     front = non_dominated(all_evals, objectives)
-    winners = pick_winners(front, baseline["accuracy"], cfg.winners, space.full())
     pareto = {"device": profile.name, "device_emulated": bool(getattr(profile, "emulated", False)),
               "latency_source": sc.latency_source, "latency_unit": unit, "mode": sc.mode,
               "baseline": baseline, "full_channels": space.full(),
               "groups": [{"name": g.name, "channels": g.channels, "layers": list(g.layers)}
                          for g in space.groups],
               "front": [e.to_json() for e in front],
-              "winners": [{"id": e.id, "key": e.key, "reason": r} for e, r in winners],
+              "winners": [],   # filled in once the winners are recovered and verified
               "counters": vars(evaluator.counters)}
     write_json_atomic(run_dir / "pareto.json", pareto)
-    return {"baseline": baseline, "front": front, "winners": winners, "space": space,
+    return {"baseline": baseline, "front": front, "space": space,
             "objectives": objectives, "unit": unit}
 
 

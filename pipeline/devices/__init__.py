@@ -9,6 +9,7 @@ import importlib
 _EXPORTS = {
     "DeviceProfile": "profile", "load_profile": "profile", "list_profiles": "profile",
     "LatencyStats": "stats", "summarize": "stats", "coefficient_of_variation": "stats",
+    "latency_dict": "stats",
     "MeasurementCache": "cache", "model_key": "cache",
     "Device": "device", "Measurement": "device", "open_device": "device",
 }

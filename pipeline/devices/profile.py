@@ -24,6 +24,7 @@ class DeviceProfile:
     backend: str = "local"
     runtime: str = "onnxruntime"         # the format the search exports for this target
     description: str = ""
+    emulated: bool = False               # latencies are emulation times (reports say so)
     threads: int = 1
     cores: tuple[int, ...] = ()          # pinning; negative counts from the last core; () = none
     round_to: int = 8                    # channel multiple the search keeps (SIMD width)
@@ -70,7 +71,8 @@ _SECTIONS = {
     "ssh": ("host", "port", "user", "key_file", "known_hosts", "trust_on_first_use", "python",
             "workdir", "connect_timeout_s"),
 }
-_TOP = ("name", "backend", "runtime", "description", "threads", "cores", "round_to", "setup")
+_TOP = ("name", "backend", "runtime", "description", "emulated", "threads", "cores", "round_to",
+        "setup")
 
 
 def _unknown_key(where: str, key: str, allowed) -> UserError:

@@ -83,3 +83,11 @@ def relative_change(reference: float, value: float) -> float:
     if reference <= 0:
         raise ValueError("reference latency must be positive")
     return abs(value - reference) / reference
+
+
+def latency_dict(stats: LatencyStats) -> dict:
+    """{p50, p90, mean, min, max, iqr, n} in ms, as run files and manifests write latency.
+
+    The raw samples stay out: hundreds per model would bloat evaluations.jsonl.
+    """
+    return {k.removesuffix("_ms"): v for k, v in stats.to_dict().items() if k != "samples_ms"}

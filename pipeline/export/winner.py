@@ -117,14 +117,10 @@ def _check_int8_drop(entry: dict, fp32_entry: dict, max_drop: float, target: Pat
         status(f"export: {entry['error']}")
 
 
-def latency_dict(stats) -> dict:
-    """LatencyStats -> {p50, p90, mean, ...} in ms (the key `latency_ms` carries the unit)."""
-    raw = stats.to_dict()
-    return {k.removesuffix("_ms"): v for k, v in raw.items() if k != "samples_ms"}
-
-
 def measure_artifacts(device, out_dir: Path, artifacts: dict, input_shape) -> None:
     """Re-measure every produced file on the device in one batch; a device failure is recorded."""
+    from pipeline.devices.stats import latency_dict
+
     produced = [key for key, entry in artifacts.items() if entry["path"]]
     if not produced:
         return

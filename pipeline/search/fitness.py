@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.progress import progress
-from pipeline.search.records import Evaluation, genome_key, latency_dict
+from pipeline.devices.stats import latency_dict
+from pipeline.search.records import Evaluation, genome_key
 
 
 @dataclass
@@ -119,7 +120,7 @@ class Evaluator:
     # -- step 2 ---------------------------------------------------------------------------
     def refine(self, evals: list[Evaluation]) -> None:
         """Short distillation + full validation for the given individuals (in place)."""
-        from pipeline.recover import distill, evaluate, recalibrate_bn
+        from pipeline.recover import distill, recalibrate_bn
 
         todo = [ev for ev in evals if ev.accuracy_kd is None]
         for ev in progress(todo, desc="step-2 fine-tune", unit="arch"):
@@ -132,7 +133,7 @@ class Evaluator:
             torch.manual_seed(self.seed)
             model = self.prune(ev.channels)
             recalibrate_bn(model, self.calib_x)
-            model, _ = distill(model, self.base_model, self.splits, self.recover_cfg, self.seed,
-                               max_steps=self.search_cfg.front_finetune_steps)
-            ev.accuracy_kd = float(evaluate(model, self.splits.x_val, self.splits.y_val))
+            _, history = distill(model, self.base_model, self.splits, self.recover_cfg, self.seed,
+                                 max_steps=self.search_cfg.front_finetune_steps)
+            ev.accuracy_kd = float(history.best_val_acc)  # full validation split
             self.counters.refined += 1

@@ -6,11 +6,6 @@ import json
 from dataclasses import asdict, dataclass, field
 
 
-def latency_dict(stats) -> dict:
-    """LatencyStats as the run's files write it: {"p50", "p90", "mean", ..., "samples"}."""
-    return {k.removesuffix("_ms"): v for k, v in stats.to_dict().items()}
-
-
 def genome_key(channels: dict[str, int]) -> str:
     """Stable identity of an architecture: equal channel counts, equal key."""
     text = json.dumps(sorted(channels.items()))

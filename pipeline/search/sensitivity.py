@@ -25,10 +25,12 @@ def layer_sensitivity(evaluator, space, baseline_accuracy: float, baseline_laten
                       keeps=(0.25, 0.5, 0.75)) -> list[SensitivityRow]:
     genomes, meta = [], []
     for g in space.groups:
+        tried = set()
         for keep in keeps:
             channels = space.uniform(keep)[g.name]
-            if channels >= g.channels:
-                continue
+            if channels >= g.channels or channels in tried:
+                continue  # rounding made this ratio the same as the full or a tested width
+            tried.add(channels)
             genomes.append({g.name: channels})
             meta.append((g, keep, channels))
     evals = evaluator.evaluate([{**space.full(), **gen} for gen in genomes], generation=-1)

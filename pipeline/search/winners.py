@@ -1,4 +1,4 @@
-"""Pick winners from a Pareto front: the fastest within a point of the baseline, and the knee."""
+"""Points of interest on a Pareto front: the fastest within a drop of the baseline, the knee."""
 from __future__ import annotations
 
 import numpy as np
@@ -24,20 +24,3 @@ def knee(front: list[Evaluation]):
     norm = float(np.hypot(*d)) or 1.0
     dist = np.abs(d[0] * (pts[:, 1] - a[1]) - d[1] * (pts[:, 0] - a[0])) / norm
     return front[int(np.argmax(dist))]
-
-
-def pick_winners(front: list[Evaluation], baseline_accuracy: float, count: int,
-                 full_channels: dict[str, int]):
-    """[(evaluation, reason)], unique, at most `count`; the unpruned model never wins."""
-    front = [e for e in front if e.channels != full_channels]
-    chosen: list[tuple[Evaluation, str]] = []
-    candidates = [
-        (fastest_within(front, baseline_accuracy, 0.01), "fastest-within-1pt"),
-        (knee(front), "knee"),
-        (fastest_within(front, baseline_accuracy, 0.005), "fastest-within-0.5pt"),
-        (max(front, key=lambda e: e.accuracy, default=None), "most-accurate"),
-    ]
-    for ev, reason in candidates:
-        if ev is not None and all(ev.key != c.key for c, _ in chosen) and len(chosen) < count:
-            chosen.append((ev, reason))
-    return chosen
