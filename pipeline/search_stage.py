@@ -110,13 +110,15 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
             "seed": cfg.seed, "population": summary.population,
             "rng_state": _jsonable(summary.rng_state), "config": cfg.to_dict(),
             "counters": vars(evaluator.counters)})
-        feasible = [e for e in summary.front if objectives.feasible(e)]
-        best = min(feasible, key=lambda e: e.latency_objective()) if feasible else None
+        near = [e for e in summary.front if objectives.feasible(e)
+                and e.accuracy >= baseline["accuracy"] - 0.01]
+        best = min(near, key=lambda e: e.latency_objective()) if near else None
         c = evaluator.counters
-        best_txt = (f"best feasible {best.latency_objective():.3f} {unit} at "
-                    f"{100 * best.accuracy:.1f}%" if best else "no feasible individual yet")
+        best_txt = (f"fastest within 1 point {best.latency_objective():.3f} {unit} "
+                    f"({best.error_step})" if best else "none within 1 point yet")
         status(f"gen {summary.generation + 1}/{sc.generations}: {best_txt}, "
-               f"front {len(summary.front)}, measured {c.measured} / cached {c.cached}"
+               f"front {len(summary.front)}, measured {c.measured} / cached {c.cached}, "
+               f"step-2 {c.refined}"
                + (f" / replayed {c.replayed}" if c.replayed else ""))
 
     try:
