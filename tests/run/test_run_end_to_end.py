@@ -1,0 +1,62 @@
+"""The whole `edgeprune run` on a tiny budget, with the real host-ort device."""
+import hashlib
+import json
+import tomllib
+
+from pipeline.cli import main
+
+MANIFEST_KEYS = {"model", "device", "accuracy", "baseline_accuracy", "latency_ms",
+                 "baseline_latency_ms", "params", "baseline_params", "macs", "baseline_macs",
+                 "channels", "artifacts"}
+
+
+def test_run_writes_a_complete_verified_run_folder(tmp_path, tiny_args, capsys):
+    out = tmp_path / "run"
+    assert main(["run", "--out", str(out), *tiny_args]) == 0
+    stdout = capsys.readouterr().out
+    assert f"run folder: {out}" in stdout and "baseline" in stdout
+
+    for name in ("config.toml", "pareto.json", "pareto.png", "evaluations.jsonl",
+                 "sensitivity.json", "report.html", "timings.json"):
+        assert (out / name).is_file(), name
+    assert json.loads((out / "status.json").read_text())["complete"] is True
+    config = tomllib.loads((out / "config.toml").read_text())
+    assert config["model"]["name"] == "resnet20-tiny" and config["search"]["population"] == 4
+
+    pareto = json.loads((out / "pareto.json").read_text())
+    assert pareto["device"] == "host-ort" and pareto["latency_source"] == "device"
+    assert pareto["front"] and pareto["winners"]
+    evaluations = [json.loads(x) for x in (out / "evaluations.jsonl").read_text().splitlines()]
+    assert all(e["latency_ms"]["p50"] > 0 for e in evaluations)
+    assert {e["error_step"] for e in evaluations} <= {"bn_recal", "kd_short"}
+    assert len({e["key"] for e in evaluations}) == len(evaluations)  # measured once each
+
+    winners = sorted((out / "winners").iterdir())
+    assert winners
+    for w in winners:
+        manifest = json.loads((w / "manifest.json").read_text())
+        assert MANIFEST_KEYS <= set(manifest)
+        assert manifest["latency_ms"]["p50"] > 0 and manifest["baseline_latency_ms"]["p50"] > 0
+        assert sum(manifest["channels"].values()) < sum(manifest["full_channels"].values())
+        for fmt in ("onnx", "tflite"):
+            art = manifest["artifacts"][fmt]
+            data = (w / art["path"]).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == art["sha256"]
+            assert art["max_abs_diff"] < 1e-4 and art["top1_agreement"] == 1.0
+            assert art["latency_ms"]["p50"] > 0
+        assert (w / "model.safetensors").is_file() and (w / "predict.py").is_file()
+    assert "data:image/png;base64" in (out / "report.html").read_text()
+
+
+def test_second_run_reuses_the_baseline_and_cached_latencies(tmp_path, tiny_args, capsys):
+    args = [*tiny_args, "export.formats=onnx"]
+    assert main(["run", "--out", str(tmp_path / "a"), *args]) == 0
+    capsys.readouterr()
+    assert main(["run", "--out", str(tmp_path / "b"), *args]) == 0
+    err = capsys.readouterr().err
+    assert "reusing trained resnet20-tiny" in err
+    counters = json.loads((tmp_path / "b" / "pareto.json").read_text())["counters"]
+    assert counters["measured"] == 0 and counters["cached"] > 0
+    front_a = json.loads((tmp_path / "a" / "pareto.json").read_text())["front"]
+    front_b = json.loads((tmp_path / "b" / "pareto.json").read_text())["front"]
+    assert [e["key"] for e in front_a] == [e["key"] for e in front_b]  # same seed, same result
