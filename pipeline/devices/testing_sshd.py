@@ -35,6 +35,7 @@ def _keygen(path: Path) -> None:
 
 
 class TestSshd:
+    __test__ = False  # a helper, not a pytest test class
     """Start with `TestSshd.start()`, stop with `.stop()` (also removes its folder)."""
 
     def __init__(self, folder: Path, port: int, process: subprocess.Popen):
