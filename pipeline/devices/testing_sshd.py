@@ -35,8 +35,9 @@ def _keygen(path: Path) -> None:
 
 
 class TestSshd:
-    __test__ = False  # a helper, not a pytest test class
     """Start with `TestSshd.start()`, stop with `.stop()` (also removes its folder)."""
+
+    __test__ = False  # a helper, not a pytest test class
 
     def __init__(self, folder: Path, port: int, process: subprocess.Popen):
         self.folder, self.port, self.process = folder, port, process
