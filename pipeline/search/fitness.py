@@ -120,6 +120,8 @@ class Evaluator:
     # -- step 2 ---------------------------------------------------------------------------
     def refine(self, evals: list[Evaluation]) -> None:
         """Short distillation + full validation for the given individuals (in place)."""
+        import torch
+
         from pipeline.recover import distill, recalibrate_bn
 
         todo = [ev for ev in evals if ev.accuracy_kd is None]
@@ -128,8 +130,6 @@ class Evaluator:
             if rec is not None and rec.accuracy_kd is not None:
                 ev.accuracy_kd = rec.accuracy_kd
                 continue
-            import torch
-
             torch.manual_seed(self.seed)
             model = self.prune(ev.channels)
             recalibrate_bn(model, self.calib_x)

@@ -125,8 +125,8 @@ class GeneticSearch:
         Evaluator(skip_already_evaluated=False).eval(StaticProblem(problem, **kw), pop)
 
     def run(self, evaluate: Callable, refine: Callable | None, initial: np.ndarray,
-            on_generation: Callable[[GenerationSummary], None] | None = None,
-            start_generation: int = 0) -> list[Evaluation]:
+            on_generation: Callable[[GenerationSummary], None] | None = None
+            ) -> list[Evaluation]:
         problem, algo = self._algorithm(initial)
         lookup: dict[tuple, Evaluation] = {}
         seen: dict[str, Evaluation] = {}
