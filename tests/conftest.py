@@ -1,4 +1,5 @@
-"""Shared test set-up: quiet progress bars, a private cache, one torch thread (2-core machine)."""
+"""Shared test set-up: quiet progress bars, a private cache, one torch thread (2-core machine),
+and a real loopback sshd for the SSH tests."""
 import os
 
 import pytest
@@ -18,3 +19,18 @@ def _one_torch_thread():
     except ImportError:
         return
     torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def sshd():
+    """A real OpenSSH server on 127.0.0.1; skipped locally without sshd, an error on CI."""
+    from pipeline.devices.testing_sshd import TestSshd, sshd_available
+
+    if not sshd_available():
+        message = "sshd not installed (apt-get install openssh-server)"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; CI must install it")
+        pytest.skip(message)
+    server = TestSshd.start()
+    yield server
+    server.stop()

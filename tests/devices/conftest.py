@@ -1,13 +1,11 @@
 """Fixtures for the device layer: tiny models, a local host profile, a real loopback sshd."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from pipeline.devices.testing_models import make_conv_onnx
-from pipeline.devices.testing_sshd import TestSshd, sshd_available
 
 SHAPE = (1, 3, 16, 16)
 
@@ -36,19 +34,6 @@ def onnx_model(tmp_path) -> Path:
 @pytest.fixture
 def local_profile(tmp_path) -> Path:
     return write_profile(tmp_path / "fast-local.toml")
-
-
-@pytest.fixture(scope="session")
-def sshd():
-    """A real OpenSSH server on 127.0.0.1; skipped locally without sshd, an error on CI."""
-    if not sshd_available():
-        message = "sshd not installed (apt-get install openssh-server)"
-        if os.environ.get("CI"):
-            pytest.fail(message + "; CI must install it")
-        pytest.skip(message)
-    server = TestSshd.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 A trained model matters: int8 accuracy and top-1 agreement mean nothing on random weights.
 """
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,18 +97,3 @@ def exported(tmp_path_factory, trained_model, digits_splits):
                 "artifacts": artifacts}
     write_bundle(out, manifest, splits=digits_splits)
     return out, artifacts, device
-
-
-@pytest.fixture(scope="session")
-def sshd():
-    """A real OpenSSH server on 127.0.0.1 (pipeline.devices.testing_sshd), as tests/devices uses."""
-    from pipeline.devices.testing_sshd import TestSshd, sshd_available
-
-    if not sshd_available():
-        message = "sshd not installed (apt-get install openssh-server)"
-        if os.environ.get("CI"):
-            pytest.fail(message + "; CI must install it")
-        pytest.skip(message)
-    server = TestSshd.start()
-    yield server
-    server.stop()

@@ -7,30 +7,17 @@ import time
 
 import pytest
 
-from pipeline.devices.testing_sshd import TestSshd, sshd_available
-
 pytestmark = [pytest.mark.slow, pytest.mark.ssh]
 
 
-@pytest.fixture
-def board(tmp_path):
-    if not sshd_available():
-        if os.environ.get("CI"):
-            pytest.fail("sshd not installed; CI must install openssh-server")
-        pytest.skip("sshd not installed (apt-get install openssh-server)")
-    server = TestSshd.start()
-    yield server
-    server.stop()
-
-
-def test_board_down_mid_search_saves_state_and_resume_completes(board, tmp_path, tiny_args):
+def test_board_down_mid_search_saves_state_and_resume_completes(sshd, tmp_path, tiny_args):
     down = tmp_path / "board-is-down"
     python = tmp_path / "board-python"
     # The board's Python refuses to start while the flag exists: a board that rebooted badly.
     python.write_text(f'#!/bin/sh\n[ -e "{down}" ] && {{ echo "board down" >&2; exit 1; }}\n'
                       f'exec "{sys.executable}" "$@"\n')
     python.chmod(0o755)
-    profile = board.profile_toml(tmp_path / "flaky-board.toml", name="flaky-board",
+    profile = sshd.profile_toml(tmp_path / "flaky-board.toml", name="flaky-board",
                                  python=str(python),
                                  measure={"warmup_runs": 2, "runs": 10, "min_time_s": 0.0,
                                           "warmup_min_s": 0.0, "max_retries": 1,
