@@ -44,14 +44,17 @@ def _git_commit() -> str:
 
 
 def stability(profile, model: Path, sessions: int) -> dict:
-    medians_ms, n_samples = [], []
+    medians_ms, n_samples, p90_over_p50 = [], [], []
     for _ in range(sessions):
         with open_device(profile) as device:  # no cache: every session really measures
             [m] = device.measure([model], INPUT_SHAPE)
         medians_ms.append(m.stats.p50_ms)
         n_samples.append(m.stats.n)
+        # The tail within one session: how much slower the slow runs are than the typical one.
+        p90_over_p50.append(m.stats.p90_ms / m.stats.p50_ms)
     cv = coefficient_of_variation(medians_ms)
     return {"sessions": sessions, "medians_ms": medians_ms, "timed_runs": n_samples,
+            "p90_over_p50": p90_over_p50,
             "cv_of_medians": cv, "target_cv": TARGET_CV, "meets_target": cv < TARGET_CV}
 
 
@@ -129,7 +132,7 @@ def main(argv=None) -> int:
 
     result["load_average_after"] = os.getloadavg()
     shutil.rmtree(folder, ignore_errors=True)
-    out = Path(args.out if not args.smoke else "bench/results/tmp/measurement-smoke.json")
+    out = Path(args.out if not args.smoke else "bench/results/tmp/measurement.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     s, lo, sh = result["stability"], result["overhead_local"], result["overhead_ssh"]

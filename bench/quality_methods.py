@@ -1,0 +1,194 @@
+"""The methods compared by the search-quality benchmark, each returning candidate architectures.
+
+A Candidate is what a method hands to the common finish line (recover, export, measure):
+a genome of the project's search space, or, for torch-pruning's global pruner, a model
+already cut by it. The GAs run through the project's own search stage (run_search_stage),
+so the benchmark measures the code users run, not a re-implementation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.search.records import genome_key
+
+
+@dataclass
+class Candidate:
+    method: str
+    key: str                    # architecture identity: equal key, one recovery, one file
+    label: str                  # e.g. "keep 0.50" or a GA's individual id
+    channels: dict | None = None
+    model: object = None        # only when the method cut the model itself (torch-pruning)
+    estimate: dict = field(default_factory=dict)   # the method's own numbers before recovery
+
+
+@dataclass
+class MethodResult:
+    method: str
+    candidates: list[Candidate]
+    evaluated: int              # distinct architectures scored (the equal-cost budget)
+    wall_s: float
+    front: list[dict] = field(default_factory=list)   # (accuracy estimate, objective) points
+
+
+def search_config(base_cfg, latency_source: str, round_to: int):
+    import copy
+
+    cfg = copy.deepcopy(base_cfg)
+    cfg.search.latency_source = latency_source
+    cfg.search.round_to = round_to
+    return cfg
+
+
+def run_ga(method: str, cfg, profile, device, inputs, run_dir: Path, per_method: int,
+           gap: float) -> MethodResult:
+    """One NSGA-II search with the project's search stage; candidates spread along its front."""
+    import time
+
+    from pipeline.run import StageClock
+    from pipeline.search_stage import run_search_stage
+
+    import shutil
+
+    splits, base_model, base_info = inputs
+    # A run folder with evaluations would be replayed (resume): every bench run starts clean.
+    shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir.mkdir(parents=True)
+    start = time.perf_counter()
+    search = run_search_stage(cfg, profile, device, base_model, base_info, splits, run_dir,
+                              StageClock())
+    wall_s = time.perf_counter() - start
+    import json
+
+    counters = json.loads((run_dir / "pareto.json").read_text())["counters"]
+    front = [e for e in search["front"] if e.channels != search["baseline"]["channels"]]
+    picked = spread_along_front(front, search["baseline"]["accuracy"], per_method, gap)
+    return MethodResult(
+        method=method, evaluated=int(counters["evaluated"]) - 1,  # the baseline is not a try
+        wall_s=wall_s,
+        candidates=[Candidate(method, e.key, e.id, channels=dict(e.channels),
+                              estimate={"accuracy": e.accuracy, "objective": e.latency_objective(),
+                                        "step": e.error_step}) for e in picked],
+        front=[{"accuracy": e.accuracy, "objective": e.latency_objective()} for e in front])
+
+
+def spread_along_front(front: list, base_accuracy: float, count: int, gap: float) -> list:
+    """`count` members evenly spaced by rank along the front (fastest to most accurate),
+    among those whose estimate is within `gap` of the baseline. Every search method gets
+    this same rule."""
+    ok = sorted((e for e in front if e.accuracy >= base_accuracy - gap),
+                key=lambda e: e.latency_objective())
+    if len(ok) <= count:
+        return ok
+    idx = np.unique(np.round(np.linspace(0, len(ok) - 1, count)).astype(int))
+    return [ok[i] for i in idx]
+
+
+def random_genomes(space, min_keep: float, count: int, seed: int) -> list[dict]:
+    """`count` distinct uniform draws within the GA's own gene bounds."""
+    from pipeline.search.genes import GeneSpace
+
+    genes = GeneSpace.from_space(space, min_keep=min_keep)
+    rng = np.random.default_rng(seed)
+    seen, out = {genome_key(space.full())}, []
+    for _ in range(count * 50):
+        genome = genes.decode(genes.random(rng))
+        if genome_key(genome) not in seen:
+            seen.add(genome_key(genome))
+            out.append(genome)
+        if len(out) == count:
+            break
+    return out
+
+
+def uniform_candidates(space, keeps) -> list[Candidate]:
+    """Same keep fraction in every group, channels chosen by L1 norm (apply_genome's 'l1')."""
+    out = []
+    for keep in keeps:
+        genome = space.uniform(keep)
+        out.append(Candidate("uniform-l1", genome_key(genome), f"keep {keep:.2f}",
+                             channels=genome, estimate={"keep": keep}))
+    return out
+
+
+def global_magnitude_candidates(base_model, example, ratios, classifier: str) -> list[Candidate]:
+    """torch-pruning's own recipe: global L2-magnitude ranking across layers, one shot."""
+    import copy
+
+    import torch_pruning as tp
+
+    out = []
+    for ratio in ratios:
+        model = copy.deepcopy(base_model).eval()
+        pruner = tp.pruner.BasePruner(
+            model, example, importance=tp.importance.MagnitudeImportance(p=2),
+            global_pruning=True, pruning_ratio=ratio,
+            ignored_layers=[model.get_submodule(classifier)])
+        pruner.step()
+        widths = [m.out_channels for m in model.modules() if hasattr(m, "out_channels")]
+        key = "tp-global:" + ",".join(map(str, widths))
+        out.append(Candidate("tp-global-magnitude", key, f"ratio {ratio:.2f}", model=model,
+                             estimate={"pruning_ratio": ratio}))
+    return out
+
+
+def classifier_layer(model) -> str:
+    """The last Linear layer: torch-pruning must not cut the class outputs."""
+    from torch import nn
+
+    return [name for name, m in model.named_modules() if isinstance(m, nn.Linear)][-1]
+
+
+def score_random(cfg, inputs, space, genomes: list[dict], workdir: Path):
+    """Step-1 accuracy of every random genome: no device involved, so once per model."""
+    import shutil
+    import time
+
+    from pipeline.search.fitness import Evaluator
+
+    shutil.rmtree(workdir, ignore_errors=True)
+    splits, base_model, _ = inputs
+    start = time.perf_counter()
+    evaluator = Evaluator(base_model=base_model, space=space, splits=splits,
+                          search_cfg=cfg.search, recover_cfg=cfg.recover, device=None,
+                          workdir=workdir, seed=cfg.seed)
+    evals = evaluator.evaluate(genomes, generation=0)
+    return evaluator, evals, time.perf_counter() - start
+
+
+def random_search(evaluator, evals, device, base_info, scoring_s: float, per_method: int,
+                  gap: float) -> MethodResult:
+    """The random draws' latencies measured on the device; the front of (error, latency)."""
+    import dataclasses
+    import time
+
+    import torch
+
+    from pipeline import export
+    from pipeline.devices.stats import latency_dict
+    from pipeline.search.ga import Baseline, Objectives, non_dominated
+
+    start = time.perf_counter()
+    example = torch.zeros(evaluator.splits.input_shape)
+    tflite = device.profile.runtime == "tflite"
+    paths = []
+    for ev in evals:
+        model = evaluator.prune(ev.channels)
+        target = evaluator.workdir / f"{ev.key}.{'tflite' if tflite else 'onnx'}"
+        paths.append(export.export_tflite(model, example, target) if tflite else
+                     export.export_onnx(model, example, target, simplify=False))
+    measured = device.measure(paths, tuple(example.shape))
+    timed = [dataclasses.replace(ev, latency_source="device", latency_ms=latency_dict(m.stats))
+             for ev, m in zip(evals, measured)]
+    objectives = Objectives(mode="nsga2", baseline=Baseline(base_info["accuracy_val"], 1.0, 1))
+    front = non_dominated(timed, objectives)
+    picked = spread_along_front(front, base_info["accuracy_val"], per_method, gap)
+    return MethodResult(
+        method="random", evaluated=len(evals), wall_s=scoring_s + time.perf_counter() - start,
+        candidates=[Candidate("random", e.key, e.id, channels=dict(e.channels),
+                              estimate={"accuracy": e.accuracy, "objective": e.latency_objective(),
+                                        "step": e.error_step}) for e in picked],
+        front=[{"accuracy": e.accuracy, "objective": e.latency_objective()} for e in front])

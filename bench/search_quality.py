@@ -1,0 +1,170 @@
+"""Search quality at equal cost (issue 7, section 1; issue 5's latency-vs-FLOPs bench).
+
+    python -m bench.search_quality            # 2 models x 2 profiles, writes search_quality.json/png
+    python -m bench.search_quality --smoke    # tiny model, seconds; CI runs it
+
+Per model, the methods: the latency-driven NSGA-II (measured p50 on the profile, round_to from
+the profile), the same GA driven by FLOPs with and without rounding to 8, random search over the
+same genome (as many draws as the GA's budget, scored the GA's step-1 way, latency measured),
+uniform L1 pruning at several keeps and torch-pruning's global magnitude pruner at several
+ratios. The GAs share population, generations and seed: equal numbers of evaluated
+architectures. Every candidate then crosses the same finish line (quality_finish.py).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+
+from bench import quality_methods as qm
+from bench.common import Stopwatch, device_facts, load_bench_inputs, work_dir, write_result
+from bench.quality_finish import Finisher, head_to_head
+from pipeline.progress import status
+
+FULL = {"models": ["resnet20", "mobilenetv3"], "profiles": ["host-ort", "host-tflite"],
+        "population": 8, "generations": 4, "keeps": [0.75, 0.5, 0.3],
+        "tp_ratios": [0.25, 0.5, 0.7], "per_method": 3, "estimate_gap": 0.3,
+        "recover_epochs": 2, "recover_steps": None, "rounds": 3, "train_epochs": None,
+        "measure": {}}
+# Smoke proves the code path works; its figures mean nothing (5 timed runs, 2 KD steps).
+SMOKE = {**FULL, "models": ["resnet20-tiny"], "profiles": ["host-ort"], "population": 4,
+         "generations": 2, "keeps": [0.5], "tp_ratios": [0.5], "per_method": 1,
+         "recover_epochs": 1, "recover_steps": 2, "rounds": 1, "train_epochs": 1,
+         "measure": {"warmup_runs": 2, "warmup_min_s": 0.0, "runs": 5, "min_time_s": 0.0,
+                     "drift_every": 0}}
+# What the bench turns off, for every method alike, to fit its time budget: the layer
+# sensitivity scan and the step-2 fine-tune (each costs more than the whole search here).
+SEARCH_OVERRIDES = ["search.sensitivity=false", "search.refine_per_generation=0"]
+
+
+def base_config(model: str, s: dict):
+    from pipeline.config import load_config
+
+    overrides = [f"model.name={model}", f"search.population={s['population']}",
+                 f"search.generations={s['generations']}", *SEARCH_OVERRIDES]
+    if s["train_epochs"]:
+        overrides.append(f"train.epochs={s['train_epochs']}")
+    return load_config(overrides=overrides)
+
+
+def profile_for(name: str, s: dict):
+    from pipeline.devices import load_profile
+
+    return dataclasses.replace(load_profile(name), **s["measure"])
+
+
+def bench_model(model: str, s: dict, smoke: bool) -> dict:
+    import torch
+
+    from pipeline.devices import MeasurementCache, open_device
+    from pipeline.prune import SearchSpace
+
+    cfg = base_config(model, s)
+    watch = Stopwatch()
+    with watch("baseline"):
+        inputs = load_bench_inputs(cfg)
+    splits, base_model, base_info = inputs
+    example = torch.zeros(splits.input_shape)
+    work = work_dir(smoke, f"search_quality/{model}")
+    ort = profile_for("host-ort", s)
+    ga_args = dict(per_method=s["per_method"], gap=s["estimate_gap"])
+
+    # Device-independent methods: run once, scored on every profile.
+    status(f"[{model}] FLOPs-driven GA, round_to 8")
+    flops8 = qm.run_ga("flops-ga-r8", qm.search_config(cfg, "flops", 8), ort, None, inputs,
+                       work / "flops8", **ga_args)
+    status(f"[{model}] FLOPs-driven GA, no rounding")
+    flops1 = qm.run_ga("flops-ga-r1", qm.search_config(cfg, "flops", 1), ort, None, inputs,
+                       work / "flops1", **ga_args)
+    start = time.perf_counter()
+    space1 = SearchSpace.from_model(base_model, example, round_to=1)
+    uniform = qm.MethodResult("uniform-l1", qm.uniform_candidates(space1, s["keeps"]),
+                              evaluated=len(s["keeps"]), wall_s=time.perf_counter() - start)
+    start = time.perf_counter()
+    tp_cands = qm.global_magnitude_candidates(base_model, example, s["tp_ratios"],
+                                              qm.classifier_layer(base_model))
+    tp_global = qm.MethodResult("tp-global-magnitude", tp_cands, evaluated=len(tp_cands),
+                                wall_s=time.perf_counter() - start)
+    space8 = SearchSpace.from_model(base_model, example, round_to=8)
+    budget = s["population"] * s["generations"]
+    genomes = qm.random_genomes(space8, cfg.search.min_keep, budget, cfg.seed)
+    status(f"[{model}] random search: scoring {len(genomes)} random architectures")
+    rand_cfg = qm.search_config(cfg, "flops", 8)
+    rand_evaluator, rand_evals, rand_s = qm.score_random(rand_cfg, inputs, space8, genomes,
+                                                         work / "random")
+    finisher = Finisher(inputs, cfg.recover, s["recover_epochs"], cfg.seed, work / "final",
+                        recover_steps=s["recover_steps"])
+    out = {"baseline": {"accuracy_val": base_info["accuracy_val"],
+                        "accuracy_test": base_info["accuracy_test"],
+                        "training": base_info["training"]},
+           "profiles": {}, "devices": []}
+    for name in s["profiles"]:
+        profile = profile_for(name, s)
+        (work / f"latency-{name}.sqlite").unlink(missing_ok=True)   # fresh each run: a
+        cache = MeasurementCache(work / f"latency-{name}.sqlite")   # search measures for real
+        status(f"[{model}] latency-driven GA on {name}")
+        with open_device(profile, cache=cache) as device:
+            latency = qm.run_ga("latency-ga", qm.search_config(cfg, "device", profile.round_to),
+                                profile, device, inputs, work / f"latency-{name}", **ga_args)
+            status(f"[{model}] random search: latency of {len(rand_evals)} files on {name}")
+            rand = qm.random_search(rand_evaluator, rand_evals, device, base_info, rand_s,
+                                    **ga_args)
+        methods = [latency, flops8, flops1, rand, uniform, tp_global]
+        with open_device(profile) as device:  # no cache: the final files are measured afresh
+            scored = finisher.score(device, methods, s["rounds"])
+        scored["head_to_head"] = head_to_head(scored)
+        out["profiles"][name] = scored
+        out["devices"].append(device_facts(profile))
+        _say(model, name, scored)
+    out["recover_s"] = finisher.recover_s
+    out["baseline_s"] = watch.seconds["baseline"]
+    return out
+
+
+def _say(model: str, profile: str, scored: dict) -> None:
+    h = scored["head_to_head"]
+    base = scored["baseline"]["latency_ms"]["p50"]
+    for name, m in scored["methods"].items():
+        best = m["best_within_1pt"]
+        txt = (f"{best['latency_ms']['p50']:.3f} ms ({best['speedup']:.2f}x)" if best
+               else "none within 1 point")
+        status(f"[{model} / {profile}] {name:20s} {txt}, HV {m['hypervolume']:.3f}")
+    ratio = h.get("latency_ratio_ours_over_other")
+    status(f"[{model} / {profile}] baseline {base:.3f} ms; latency GA / best other "
+           f"({h.get('best_other_method')}): {ratio['median']:.3f}" if ratio else
+           f"[{model} / {profile}] no head-to-head ratio (a side has nothing within 1 point)")
+
+
+def run(smoke: bool = False, models: list[str] | None = None) -> dict:
+    s = dict(SMOKE if smoke else FULL)
+    if models:
+        s["models"] = models
+    start = time.perf_counter()
+    results, devices = {}, {}
+    for model in s["models"]:
+        results[model] = bench_model(model, s, smoke)
+        for facts in results[model].pop("devices"):
+            devices[facts["profile"]] = facts
+        # Written after each model, so a long run interrupted later keeps what it finished.
+        path = write_result("search_quality", smoke, {
+            "models": results, "wall_s": time.perf_counter() - start},
+            config={**s, "search_overrides": SEARCH_OVERRIDES}, seed=0,
+            devices=list(devices.values()))
+    from bench.plots import plot_search_quality
+
+    plot_search_quality(results, path.with_suffix(".png"))
+    status(f"written: {path}")
+    return results
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny settings, seconds")
+    parser.add_argument("--models", nargs="*", help="override the model list")
+    args = parser.parse_args(argv)
+    run(args.smoke, args.models)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
