@@ -82,7 +82,7 @@ class RecoverConfig:
 class ExportConfig:
     formats: list[str] = field(default_factory=lambda: ["onnx", "tflite"])
     opset: int = 17
-    int8: bool = False
+    int8: bool = True                # also onnx_int8 + tflite_int8, calibrated on training data
     max_int8_drop: float = 0.01
 
 
