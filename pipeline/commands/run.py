@@ -64,6 +64,15 @@ def format_summary(summary: dict) -> str:
         speed = f"{b50 / p50:.2f}x" if p50 and b50 else "-"
         lines.append(f"{w['id']:<22} {100 * w['accuracy']:>8.2f}% {_f(p50):>8} {_f(p90):>8} "
                      f"{speed:>8} {w['params']:>9} {w['macs'] / 1e6:>7.2f}")
+    for w in summary["winners"]:
+        files = []
+        for fmt, art in w.get("artifacts", {}).items():
+            if art.get("error") or not art.get("path"):
+                files.append(f"{fmt} failed ({art.get('error') or 'not produced'})")
+                continue
+            acc = f"{100 * art['accuracy']:.2f}%" if art.get("accuracy") is not None else "-"
+            files.append(f"{fmt} {acc} {_f((art.get('latency_ms') or {}).get('p50'))} ms")
+        lines.append(f"  {w['id']} files: " + ", ".join(files))
     return "\n".join(lines)
 
 
