@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline.errors import DeviceError, UserError
 from pipeline.progress import status
-from pipeline.search.checkpoint import read_evaluations, write_evaluations, write_json_atomic
+from pipeline.search.checkpoint import write_json_atomic
 
 
 @dataclass
@@ -110,11 +110,11 @@ def _stages(cfg, profile, run_dir: Path, clock: StageClock) -> dict:
     # which may re-measure a reference for its drift check, is closed).
     shutil.rmtree(run_dir / "search_work", ignore_errors=True)
     with clock.stage("report"):
-        _report(run_dir, search)
+        _report(run_dir)
     return {"run_dir": str(run_dir), "baseline": baseline, "winners": winners}
 
 
-def _report(run_dir: Path, search: dict) -> None:
+def _report(run_dir: Path) -> None:
     from pipeline.report import plot_pareto, write_report
 
     evals = [json.loads(line) for line in (run_dir / "evaluations.jsonl").read_text().splitlines()
@@ -135,6 +135,3 @@ def load_run_config(run_dir: Path):
                         f"`edgeprune run` printed")
     return load_config(run_dir / "config.toml")
 
-
-__all__ = ["run_job", "prepare_out_dir", "load_run_config", "read_evaluations",
-           "write_evaluations"]
