@@ -103,7 +103,8 @@ def _stages(cfg, profile, run_dir: Path, clock: StageClock) -> dict:
         winners, baseline = finish_winners(cfg, profile, device, base_model, base_info,
                                            search, splits, run_dir)
     pareto = json.loads((run_dir / "pareto.json").read_text())
-    pareto["winners"] = [{"id": w["search_id"], "reason": w["reason"]} for w in winners]
+    pareto["winners"] = [{"id": w["search_id"], "reason": w["reason"],
+                          "accuracy_val": w["accuracy_val"]} for w in winners]
     pareto["baseline"]["latency_ms"] = baseline["latency_ms"]
     write_json_atomic(run_dir / "pareto.json", pareto)
     # The per-individual model files only served the measurements (kept until the device,

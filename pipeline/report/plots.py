@@ -48,7 +48,8 @@ def plot_pareto(evaluations: list[dict], baseline: dict, path, flops_points: lis
     """Accuracy against latency: every evaluated individual faint, the front highlighted,
     winners labelled, the baseline as a star, FLOPs-chosen comparison points as diamonds.
 
-    winners: [{"id", "reason"}] naming evaluations to label; note: a line under the title
+    winners: [{"id", "reason", "accuracy_val"?}] naming evaluations to label, with the
+    validation accuracy each reached after full recovery; note: a line under the title
     (e.g. that latencies are emulation times).
     """
     plt = _pyplot()
@@ -86,6 +87,13 @@ def plot_pareto(evaluations: list[dict], baseline: dict, path, flops_points: lis
         colour = WINNER_COLOURS[k % len(WINNER_COLOURS)]
         x, y = cost(rec), 100 * rec["accuracy"]
         ax.scatter([x], [y], s=90, facecolors="none", edgecolors=colour, linewidths=2, zorder=6)
+        recovered = w.get("accuracy_val")
+        if recovered is not None:
+            # Same architecture, so same latency: the arrow shows what full recovery gained
+            # over the search's cheap estimate.
+            ax.annotate("", (x, 100 * recovered), xytext=(x, y), zorder=6,
+                        arrowprops={"arrowstyle": "->", "color": colour, "lw": 1.5})
+            ax.scatter([x], [100 * recovered], s=60, c=colour, zorder=7)
         ax.annotate(w.get("reason") or w.get("id"), (x, y), xytext=(8, -14 - 10 * (k % 2)),
                     textcoords="offset points", color=colour, fontsize=9, fontweight="bold")
     ax.set_xlabel(label)
