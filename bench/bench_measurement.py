@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.common import results_dir
 from pipeline.devices import coefficient_of_variation, load_profile, open_device
 from pipeline.devices.testing_models import make_conv_onnx
 from pipeline.devices.testing_sshd import TestSshd, sshd_available
@@ -85,7 +86,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sessions", type=int, default=5)
     parser.add_argument("--models", type=int, default=8, help="batch size for the overhead")
     parser.add_argument("--seed", type=int, default=0, help="weights of the generated models")
-    parser.add_argument("--out", default="bench/results/measurement.json")
+    parser.add_argument("--out", default=None, help="default: bench/results/measurement.json")
     args = parser.parse_args(argv)
 
     profile = load_profile("host-ort")
@@ -132,7 +133,7 @@ def main(argv=None) -> int:
 
     result["load_average_after"] = os.getloadavg()
     shutil.rmtree(folder, ignore_errors=True)
-    out = Path(args.out if not args.smoke else "bench/results/tmp/measurement.json")
+    out = Path(args.out) if args.out else results_dir(args.smoke) / "measurement.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     s, lo, sh = result["stability"], result["overhead_local"], result["overhead_ssh"]

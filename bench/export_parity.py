@@ -28,7 +28,7 @@ def bench_model(model: str, s: dict, smoke: bool) -> dict:
 
     cfg = base_config(model, s)
     splits, base_model, info = load_bench_inputs(cfg)
-    out = work_dir(smoke, f"export_parity/{model}")
+    out = work_dir(smoke, f"export_parity/{model.replace(':', '_')}")
     start = time.perf_counter()
     artifacts = export_winner(base_model, out, splits, formats=["onnx", "tflite"], int8=True,
                               max_int8_drop=1.0, seed=cfg.seed)

@@ -70,14 +70,16 @@ def plot_search_cost(stages: dict, scaling: dict, path: Path) -> Path:
     a.barh(names, [stages[n] for n in names], color="tab:blue")
     a.set_xlabel("wall time (s)")
     a.set_title("default run, by stage")
-    for model, rows in scaling.items():
-        xs = [r["population"] for r in rows]
-        b.plot(xs, [r["wall_s"] for r in rows], "o-", label=model)
-    b.set_xlabel("population (one generation)")
-    b.set_ylabel("wall time of the generation (s)")
-    b.set_title("growth with population and model")
-    b.grid(alpha=0.3)
-    b.legend(fontsize=8)
+    labels, seconds = [], []
+    for model, r in scaling.items():
+        for row in r["rows"]:
+            labels.append(f"{model.split(':')[-1]}\n{r['macs'] / 1e6:.0f} MMACs, P={row['population']}")
+            seconds.append(row["wall_s"])
+    b.bar(range(len(seconds)), seconds, color="tab:orange")
+    b.set_xticks(range(len(seconds)), labels, fontsize=7)
+    b.set_ylabel("wall time of one generation (s)")
+    b.set_title("growth with population P and model size")
+    b.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

@@ -23,10 +23,9 @@ HV_LATENCY_SPAN = 1.0      # ... and no slower than the baseline
 class Finisher:
     """Recovers each architecture once (by key) and exports it once per format."""
 
-    def __init__(self, inputs, recover_cfg, recover_epochs: int, seed: int, workdir: Path,
-                 recover_steps: int | None = None):
+    def __init__(self, inputs, recover_cfg, recover_steps: int, seed: int, workdir: Path):
         self.splits, self.base_model, self.base_info = inputs
-        self.recover_cfg, self.epochs, self.steps = recover_cfg, recover_epochs, recover_steps
+        self.recover_cfg, self.steps = recover_cfg, recover_steps
         self.seed, self.workdir = seed, Path(workdir)
         self.models: dict[str, object] = {}
         self.info: dict[str, dict] = {}
@@ -49,8 +48,9 @@ class Finisher:
         student = (copy.deepcopy(cand.model) if cand.model is not None else
                    apply_genome(self.base_model, cand.channels, example, importance="l1"))
         recalibrate_bn(student, [self.splits.x_train[i:i + 64] for i in range(0, 512, 64)])
+        # A fixed number of KD steps, the same for every candidate of every method.
         model, _ = distill(student, self.base_model, self.splits, self.recover_cfg, self.seed,
-                           epochs=self.epochs, max_steps=self.steps)
+                           max_steps=self.steps)
         model.eval()
         params, macs = count_params_macs(model, example)
         self.info[cand.key] = {"accuracy_val": float(evaluate(model, self.splits.x_val,

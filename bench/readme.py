@@ -62,7 +62,7 @@ def quality(q: dict) -> list[str]:
              f"Population {c['population']} x {c['generations']} generations for each GA and as many "
              f"random draws; uniform keeps {c['keeps']}; torch-pruning global ratios {c['tp_ratios']}. "
              f"Up to {c['per_method']} candidates per search method (evenly along its front), each "
-             f"recovered by {c['recover_epochs']} epochs of KD (seed 0), exported and measured with "
+             f"recovered by {c['recover_steps']} KD steps of batch 64 (seed 0), exported and measured with "
              f"all others. Settings off for every method: {', '.join(c['search_overrides'])}. "
              "HV: hypervolume of (drop / 5 points, latency / baseline) below the reference (1, 1). "
              f"{_commit(q)}; whole section {q['wall_s'] / 60:.1f} min.", "",

@@ -21,14 +21,15 @@ import time
 from bench.common import device_facts, git_commit, load_bench_inputs, work_dir, write_result
 from pipeline.progress import status
 
-FULL = {"overrides": [], "scaling_models": ["resnet20", "resnet56", "mobilenetv3"],
-        "populations": [4, 8]}
+# (model, population) pairs: population growth on the default model, model growth at 4.
+FULL = {"overrides": [], "scaling": [["resnet20", 4], ["resnet20", 8], ["resnet56", 4],
+                                     ["bench.models:mobilenetv2_lite", 4]]}
 SMOKE = {"overrides": ["model.name=resnet20-tiny", "train.epochs=1", "search.population=4",
                        "search.generations=1", "search.sensitivity_keeps=0.5",
                        "search.refine_per_generation=1", "search.front_finetune_steps=2",
                        "recover.epochs=1", "recover.max_candidates=1", "export.formats=onnx",
                        "winners=1"],
-         "scaling_models": ["resnet20-tiny"], "populations": [4]}
+         "scaling": [["resnet20-tiny", 4]]}
 
 
 def default_run(s: dict, smoke: bool) -> dict:
@@ -40,6 +41,7 @@ def default_run(s: dict, smoke: bool) -> dict:
     _, _, info = load_bench_inputs(cfg)   # trains (timed) only if the bench never did
     run_dir = work_dir(smoke, "search_cost/default-run")
     shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir.mkdir(parents=True)
     latency_cache = work_dir(smoke, "search_cost/fresh-latency-cache")
     shutil.rmtree(latency_cache, ignore_errors=True)
     cfg.train.cache_dir = str(cache_dir())   # the bench's baseline ...
@@ -78,7 +80,6 @@ def default_run(s: dict, smoke: bool) -> dict:
 
 
 def scaling(s: dict, smoke: bool) -> dict:
-    import numpy as np
     import torch
 
     from bench.quality_methods import random_genomes
@@ -93,29 +94,27 @@ def scaling(s: dict, smoke: bool) -> dict:
     splits = load_data(cfg.data, cfg.seed)
     example = torch.zeros(splits.input_shape)
     out = {}
-    for model_name in s["scaling_models"]:
+    for model_name, population in s["scaling"]:
         torch.manual_seed(cfg.seed)
         model = build_model(model_name, splits.num_classes, splits.input_shape[1]).eval()
         params, macs = count_params_macs(model, example)
         space = SearchSpace.from_model(model, example, round_to=8)
-        rows = []
-        for population in s["populations"]:
-            genomes = random_genomes(space, cfg.search.min_keep, population,
-                                     seed=int(np.uint32(cfg.seed + population)))
-            workdir = work_dir(smoke, f"search_cost/scaling/{model_name}-{population}")
-            with open_device(load_profile("host-ort")) as device:   # no cache: all measured
-                evaluator = Evaluator(base_model=model, space=space, splits=splits,
-                                      search_cfg=cfg.search, recover_cfg=cfg.recover,
-                                      device=device, workdir=workdir, seed=cfg.seed)
-                start = time.perf_counter()
-                evaluator.evaluate(genomes, generation=0)
-                wall_s = time.perf_counter() - start
-            shutil.rmtree(workdir, ignore_errors=True)
-            rows.append({"population": len(genomes), "wall_s": wall_s,
-                         "per_architecture_s": wall_s / len(genomes)})
-            status(f"[{model_name}] one generation of {len(genomes)}: {wall_s:.1f} s")
-        out[model_name] = {"params": params, "macs": macs, "groups": len(space.groups),
-                           "rows": rows}
+        rows = out.setdefault(model_name, {"params": params, "macs": macs,
+                                           "groups": len(space.groups), "rows": []})["rows"]
+        genomes = random_genomes(space, cfg.search.min_keep, population, seed=cfg.seed)
+        workdir = work_dir(smoke, f"search_cost/scaling/{model_name.replace(':', '_')}"
+                                  f"-{population}")
+        with open_device(load_profile("host-ort")) as device:   # no cache: all measured
+            evaluator = Evaluator(base_model=model, space=space, splits=splits,
+                                  search_cfg=cfg.search, recover_cfg=cfg.recover,
+                                  device=device, workdir=workdir, seed=cfg.seed)
+            start = time.perf_counter()
+            evaluator.evaluate(genomes, generation=0)
+            wall_s = time.perf_counter() - start
+        shutil.rmtree(workdir, ignore_errors=True)
+        rows.append({"population": len(genomes), "wall_s": wall_s,
+                     "per_architecture_s": wall_s / len(genomes)})
+        status(f"[{model_name}] one generation of {len(genomes)}: {wall_s:.1f} s")
     return out
 
 
@@ -127,8 +126,7 @@ def run(smoke: bool = False) -> dict:
     result = {"default_run": default_run(s, smoke), "scaling": scaling(s, smoke)}
     path = write_result("search_cost", smoke, result, config=s, seed=0,
                         devices=[device_facts(load_profile("host-ort"))])
-    plot_search_cost(result["default_run"]["stages_s"],
-                     {m: r["rows"] for m, r in result["scaling"].items()},
+    plot_search_cost(result["default_run"]["stages_s"], result["scaling"],
                      path.with_suffix(".png"))
     status(f"written: {path} (commit {git_commit()[:10]})")
     return result

@@ -21,15 +21,15 @@ from bench.common import Stopwatch, device_facts, load_bench_inputs, work_dir, w
 from bench.quality_finish import Finisher, head_to_head
 from pipeline.progress import status
 
-FULL = {"models": ["resnet20", "mobilenetv3"], "profiles": ["host-ort", "host-tflite"],
-        "population": 8, "generations": 4, "keeps": [0.75, 0.5, 0.3],
-        "tp_ratios": [0.25, 0.5, 0.7], "per_method": 3, "estimate_gap": 0.3,
-        "recover_epochs": 2, "recover_steps": None, "rounds": 3, "train_epochs": None,
+FULL = {"models": ["resnet20", "bench.models:mobilenetv2_lite"], "profiles": ["host-ort", "host-tflite"],
+        "population": 6, "generations": 3, "keeps": [0.6, 0.4],
+        "tp_ratios": [0.4, 0.6], "per_method": 2, "estimate_gap": 0.3,
+        "recover_steps": 24, "rounds": 3, "train_epochs": None,
         "measure": {}}
 # Smoke proves the code path works; its figures mean nothing (5 timed runs, 2 KD steps).
 SMOKE = {**FULL, "models": ["resnet20-tiny"], "profiles": ["host-ort"], "population": 4,
          "generations": 2, "keeps": [0.5], "tp_ratios": [0.5], "per_method": 1,
-         "recover_epochs": 1, "recover_steps": 2, "rounds": 1, "train_epochs": 1,
+         "recover_steps": 2, "rounds": 1, "train_epochs": 1,
          "measure": {"warmup_runs": 2, "warmup_min_s": 0.0, "runs": 5, "min_time_s": 0.0,
                      "drift_every": 0}}
 # What the bench turns off, for every method alike, to fit its time budget: the layer
@@ -65,7 +65,7 @@ def bench_model(model: str, s: dict, smoke: bool) -> dict:
         inputs = load_bench_inputs(cfg)
     splits, base_model, base_info = inputs
     example = torch.zeros(splits.input_shape)
-    work = work_dir(smoke, f"search_quality/{model}")
+    work = work_dir(smoke, f"search_quality/{model.replace(':', '_')}")
     ort = profile_for("host-ort", s)
     ga_args = dict(per_method=s["per_method"], gap=s["estimate_gap"])
 
@@ -92,8 +92,7 @@ def bench_model(model: str, s: dict, smoke: bool) -> dict:
     rand_cfg = qm.search_config(cfg, "flops", 8)
     rand_evaluator, rand_evals, rand_s = qm.score_random(rand_cfg, inputs, space8, genomes,
                                                          work / "random")
-    finisher = Finisher(inputs, cfg.recover, s["recover_epochs"], cfg.seed, work / "final",
-                        recover_steps=s["recover_steps"])
+    finisher = Finisher(inputs, cfg.recover, s["recover_steps"], cfg.seed, work / "final")
     out = {"baseline": {"accuracy_val": base_info["accuracy_val"],
                         "accuracy_test": base_info["accuracy_test"],
                         "training": base_info["training"]},
