@@ -53,6 +53,22 @@ def headline(q: dict) -> list[str]:
             lines.append(f"| {model} | {profile} | {_ms(base)} | {_ms(ours and ours['latency_ms'])} | "
                          f"{h['best_other_method'] or '-'} | {_ms(other and other['latency_ms'])} | "
                          f"{r_txt} | {say} |")
+    return lines + [""] + hypervolumes(q)
+
+
+def hypervolumes(q: dict) -> list[str]:
+    methods = list(next(iter(next(iter(q["models"].values()))["profiles"].values()))["methods"])
+    lines = ["Hypervolume of each method's final files (higher is better; same reference point "
+             "for every method of a row):", "",
+             "| model | profile | " + " | ".join(methods) + " | what it shows |",
+             "|---|---|" + "---|" * len(methods) + "---|"]
+    for model, r in q["models"].items():
+        for profile, sc in r["profiles"].items():
+            hv = {n: sc["methods"][n]["hypervolume"] for n in methods if n in sc["methods"]}
+            top = max(hv, key=hv.get)
+            lines.append(f"| {model} | {profile} | "
+                         + " | ".join(f"{hv[n]:.3f}" if n in hv else "-" for n in methods)
+                         + f" | {top} covers the most of the (drop, latency) box here. |")
     return lines + [""]
 
 
@@ -66,6 +82,10 @@ def quality(q: dict) -> list[str]:
              f"all others. Settings off for every method: {', '.join(c['search_overrides'])}. "
              "HV: hypervolume of (drop / 5 points, latency / baseline) below the reference (1, 1). "
              f"{_commit(q)}; whole section {q['wall_s'] / 60:.1f} min.", "",
+             "Limits of these figures: each search ran once (seed 0), so the spread shown is the "
+             "measurement's, not the search's; the test split is small, so one point is a handful "
+             "of images; the searches are far shorter than the default run's, which also scans "
+             "layer sensitivity and fine-tunes its front (step 2) before recovery.", "",
              "![search quality](results/search_quality.png)", ""]
     for model, r in q["models"].items():
         for profile, sc in r["profiles"].items():
@@ -157,9 +177,14 @@ def export_parity(e: dict) -> list[str]:
     return lines + [""]
 
 
-def closing(q: dict | None, run: dict | None) -> list[str]:
+def closing(q: dict | None, run: dict | None, missing: list[str]) -> list[str]:
     lines = ["## Closing note", ""]
-    if run:
+    if missing:
+        lines.append(f"Sections with no result file yet: {', '.join(missing)}.")
+    if not run:
+        lines.append("No complete `make bench` run is recorded (`results/run_all.json`): the "
+                     "sections above were run one by one.")
+    else:
         sec = run["section_wall_s"]
         lines.append(f"The last full `make bench` took {sec['total'] / 60:.1f} min ("
                      + ", ".join(f"{k} {v / 60:.1f}" for k, v in sec.items() if k != "total")
@@ -190,7 +215,9 @@ def write_readme(smoke: bool = False) -> Path:
         lines += search_cost(c)
     if e:
         lines += export_parity(e)
-    lines += closing(q, run)
+    missing = [name for name, r in (("search_quality", q), ("measurement", m),
+                                     ("search_cost", c), ("export_parity", e)) if r is None]
+    lines += closing(q, run, missing)
     path = (results_dir(smoke) if smoke else Path("bench")) / "README.md"
     if smoke:   # the smoke README sits next to its results
         lines = [line.replace("](results/", "](") for line in lines]
