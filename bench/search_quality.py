@@ -134,10 +134,13 @@ def _say(model: str, profile: str, scored: dict) -> None:
            f"[{model} / {profile}] no head-to-head ratio (a side has nothing within 1 point)")
 
 
-def run(smoke: bool = False, models: list[str] | None = None) -> dict:
+def run(smoke: bool = False, models: list[str] | None = None,
+        profiles: list[str] | None = None) -> dict:
     s = dict(SMOKE if smoke else FULL)
     if models:
         s["models"] = models
+    if profiles:
+        s["profiles"] = profiles
     start = time.perf_counter()
     results, devices = {}, {}
     for model in s["models"]:
@@ -160,8 +163,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny settings, seconds")
     parser.add_argument("--models", nargs="*", help="override the model list")
+    parser.add_argument("--profiles", nargs="*", help="override the device profiles")
     args = parser.parse_args(argv)
-    run(args.smoke, args.models)
+    run(args.smoke, args.models, args.profiles)
     return 0
 
 
