@@ -48,8 +48,11 @@ def test_search_quality_scores_every_method_on_one_finish_line(smoke_results):
                                       "uniform-l1", "tp-global-magnitude"}
     base_p50 = scored["baseline"]["latency_ms"]["p50"]
     assert base_p50 > 0
+    # A search whose front holds only the unpruned model has no candidate; the one-shot
+    # methods always hand theirs in.
+    assert scored["methods"]["uniform-l1"]["points"]
+    assert scored["methods"]["tp-global-magnitude"]["points"]
     for name, method in scored["methods"].items():
-        assert method["points"], f"{name} produced no candidate"
         assert 0.0 <= method["hypervolume"] <= 2.0
         for point in method["points"]:
             assert 0.0 <= point["accuracy_test"] <= 1.0
