@@ -26,7 +26,7 @@ def test_board_down_mid_search_saves_state_and_resume_completes(sshd, tmp_path, 
     run_dir = tmp_path / "run"
     args = [a for a in tiny_args if not a.startswith("search.generations")]
     cmd = [sys.executable, "-m", "pipeline", "run", "--out", str(run_dir), f"device={profile}",
-           "search.generations=3", "search.round_to=2", "export.formats=onnx", *args]
+           "search.generations=3", "export.formats=onnx", *args]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             text=True)
     state = run_dir / "search_state.json"

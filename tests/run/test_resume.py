@@ -38,7 +38,7 @@ def _wait_for_generation(state_file, proc, timeout_s=240):
 @pytest.fixture
 def resume_args(tiny_args):
     return [a for a in tiny_args if not a.startswith("search.generations")] + [
-        "search.generations=4", "search.round_to=2", "export.formats=onnx"]
+        "search.generations=4", "export.formats=onnx"]
 
 
 def test_killed_run_resumes_to_the_same_front(tmp_path, resume_args):
