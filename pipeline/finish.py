@@ -30,6 +30,9 @@ class Recovered:
 def finish_winners(cfg, profile, device, base_model, base_info, search, splits, run_dir: Path):
     baseline = dict(search["baseline"])
     picked = _pick_and_recover(cfg, base_model, search, splits, run_dir)
+    if not picked:
+        status("no pruned architecture made the Pareto front (the unpruned model dominated "
+               "every one measured); try more search.generations or a larger search.population")
     bundles = []
     for reason, rec in picked:
         out = run_dir / "winners" / reason
