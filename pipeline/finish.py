@@ -27,9 +27,9 @@ class Recovered:
     accuracy_val: float
 
 
-def finish_winners(cfg, profile, device, base_model, base_info, search, splits, run_dir: Path):
+def finish_winners(cfg, profile, device, base_model, search, splits, run_dir: Path):
     baseline = dict(search["baseline"])
-    picked = _pick_and_recover(cfg, base_model, search, splits, run_dir)
+    picked = _pick_and_recover(cfg, base_model, search, splits)
     if not picked:
         status("no pruned architecture made the Pareto front (the unpruned model dominated "
                "every one measured); try more search.generations or a larger search.population")
@@ -53,7 +53,7 @@ def finish_winners(cfg, profile, device, base_model, base_info, search, splits, 
     return results, baseline
 
 
-def _pick_and_recover(cfg, base_model, search, splits, run_dir):
+def _pick_and_recover(cfg, base_model, search, splits):
     """[(reason, Recovered)]: the verified fastest within 1 point, then the knee."""
     full = search["baseline"]["channels"]
     base_acc = search["baseline"]["accuracy"]

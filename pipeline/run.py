@@ -100,8 +100,8 @@ def _stages(cfg, profile, run_dir: Path, clock: StageClock) -> dict:
                                   run_dir, clock)
     # ... the exported winners are measured afresh: these numbers go into the manifests.
     with open_device(profile) as device, clock.stage("recover_export"):
-        winners, baseline = finish_winners(cfg, profile, device, base_model, base_info,
-                                           search, splits, run_dir)
+        winners, baseline = finish_winners(cfg, profile, device, base_model, search, splits,
+                                           run_dir)
     pareto = json.loads((run_dir / "pareto.json").read_text())
     pareto["winners"] = [{"id": w["search_id"], "reason": w["reason"],
                           "accuracy_val": w["accuracy_val"]} for w in winners]

@@ -1,14 +1,9 @@
-"""Points of interest on a Pareto front: the fastest within a drop of the baseline, the knee."""
+"""The knee of a Pareto front: the point the main job offers beside the verified fastest."""
 from __future__ import annotations
 
 import numpy as np
 
 from pipeline.search.records import Evaluation
-
-
-def fastest_within(front: list[Evaluation], baseline_accuracy: float, drop: float = 0.01):
-    ok = [e for e in front if e.accuracy >= baseline_accuracy - drop]
-    return min(ok, key=lambda e: e.latency_objective()) if ok else None
 
 
 def knee(front: list[Evaluation]):

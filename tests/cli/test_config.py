@@ -69,3 +69,17 @@ def test_help_is_fast_and_light():
             "if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_help_config_lists_every_key_with_its_default(capsys):
+    assert main(["run", "--help-config"]) == 0
+    out = capsys.readouterr().out
+    for key in ("seed = 0", "device = 'host-ort'", "search.population = ", "recover.method = 'kd'",
+                "export.formats = "):
+        assert key in out
+
+
+def test_resume_refuses_new_overrides(tmp_path, capsys):
+    code = main(["run", "--resume", str(tmp_path), "search.population=8"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--resume takes the run folder's own config" in err
