@@ -61,6 +61,7 @@ class SearchConfig:
     sensitivity: bool = True         # bound genes and seed the population by layer sensitivity
     sensitivity_keeps: list[float] = field(default_factory=lambda: [0.25, 0.5])
     sensitivity_tolerance: float = 0.3  # a gene may go as low as a keep losing at most this
+    export_workers: int = 0          # TFLite conversions side by side; 0: one per core (<= 4)
 
 
 @dataclass

@@ -71,7 +71,7 @@ class Evaluator:
         from pipeline.recover import evaluate, recalibrate_bn
 
         results: list[Evaluation | None] = [None] * len(genomes)
-        to_measure: list[tuple[Evaluation, Path]] = []
+        to_measure: list[tuple[Evaluation, object]] = []   # (evaluation, pruned model)
         for idx, channels in enumerate(progress(genomes, desc=f"gen {generation} accuracy",
                                                 unit="arch")):
             key = genome_key(channels)
@@ -95,23 +95,28 @@ class Evaluator:
             self.all[key] = results[idx] = ev
             self.counters.evaluated += 1
             if ev.latency_source == "device":
-                to_measure.append((ev, self._export_for_device(model, key)))
+                to_measure.append((ev, model))
         if to_measure:
-            self._measure(to_measure)
+            self._measure([ev for ev, _ in to_measure],
+                          self._export_for_device([m for _, m in to_measure],
+                                                  [ev.key for ev, _ in to_measure]))
         return results  # type: ignore[return-value]
 
-    def _export_for_device(self, model, key: str) -> Path:
+    def _export_for_device(self, models: list, keys: list[str]) -> list[Path]:
+        """The whole generation's files, written before any of them is timed."""
         from pipeline import export
+        from pipeline.export.tflite_pool import export_tflite_many
 
         if self.device.profile.runtime == "tflite":
-            return export.export_tflite(model, self.example, self.workdir / f"{key}.tflite")
-        return export.export_onnx(model, self.example, self.workdir / f"{key}.onnx",
-                                  simplify=False)
+            return export_tflite_many(models, self.example,
+                                      [self.workdir / f"{k}.tflite" for k in keys],
+                                      workers=self.search_cfg.export_workers)
+        return [export.export_onnx(m, self.example, self.workdir / f"{k}.onnx", simplify=False)
+                for m, k in zip(models, keys)]
 
-    def _measure(self, items: list[tuple[Evaluation, Path]]) -> None:
-        paths = [p for _, p in items]
+    def _measure(self, evals: list[Evaluation], paths: list[Path]) -> None:
         measurements = self.device.measure(paths, tuple(self.splits.input_shape))
-        for (ev, path), m in zip(items, measurements):
+        for ev, m in zip(evals, measurements):
             ev.latency_ms = latency_dict(m.stats)
             ev.cached = bool(m.cached)
             self.counters.cached += int(m.cached)

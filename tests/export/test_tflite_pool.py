@@ -1,0 +1,80 @@
+"""Several models converted to TFLite by worker processes: same files as in-process conversion."""
+import numpy as np
+import pytest
+
+from pipeline.errors import UserError
+
+
+@pytest.fixture(scope="module")
+def pruned_models():
+    import torch
+
+    from pipeline.models.loading import build_model
+    from pipeline.prune import SearchSpace, apply_genome
+
+    torch.manual_seed(0)
+    base = build_model("resnet20-tiny").eval()
+    example = torch.zeros(1, 3, 16, 16)
+    space = SearchSpace.from_model(base, example, round_to=1)
+    return [apply_genome(base, space.uniform(keep), example) for keep in (0.9, 0.6, 0.4)], example
+
+
+def test_workers_convert_every_model_faithfully(tmp_path, pruned_models):
+    import torch
+
+    from pipeline.export import run_tflite
+    from pipeline.export.tflite_pool import export_tflite_many, shutdown
+
+    models, example = pruned_models
+    paths = [tmp_path / f"m{i}.tflite" for i in range(len(models))]
+    try:
+        out = export_tflite_many(models, example, paths, workers=2)
+    finally:
+        shutdown()
+    assert out == paths
+    x = np.random.default_rng(0).random((2, 3, 16, 16), dtype=np.float32)
+    for model, path in zip(models, paths):
+        with torch.no_grad():
+            expected = model(torch.from_numpy(x)).numpy()
+        assert np.abs(run_tflite(path, x) - expected).max() < 1e-4
+    # Different architectures, different files: no result landed on the wrong path.
+    assert len({p.read_bytes() for p in paths}) == len(paths)
+
+
+def test_model_that_cannot_travel_is_converted_in_process(tmp_path, pruned_models):
+    import torch
+
+    from pipeline.export.tflite_pool import export_tflite_many, shutdown
+
+    models, example = pruned_models
+
+    class Local(torch.nn.Module):  # defined in a function: cannot be pickled for a worker
+        def __init__(self):
+            super().__init__()
+            self.body = models[0]
+
+        def forward(self, x):
+            return self.body(x) * 2
+
+    paths = [tmp_path / "local.tflite", tmp_path / "zoo.tflite"]
+    try:
+        out = export_tflite_many([Local().eval(), models[1]], example, paths, workers=2)
+    finally:
+        shutdown()
+    assert all(p.is_file() and p.stat().st_size > 0 for p in out)
+
+
+def test_failed_conversion_in_a_worker_is_one_clear_error(tmp_path, pruned_models):
+    from pipeline.export.tflite_pool import export_tflite_many, shutdown
+
+    models, example = pruned_models
+    wrong = np.zeros((1, 2, 16, 16), dtype=np.float32)  # 2 channels for a 3-channel model
+    import torch
+
+    try:
+        with pytest.raises(UserError, match="TFLite conversion failed"):
+            export_tflite_many(models[:2], torch.from_numpy(wrong), [tmp_path / "a.tflite",
+                                                                     tmp_path / "b.tflite"],
+                               workers=2)
+    finally:
+        shutdown()
