@@ -62,29 +62,36 @@ class Finisher:
                f"{100 * self.info[cand.key]['accuracy_val']:.2f}%, {macs / 1e6:.2f} MMACs")
         return model
 
-    def export(self, key: str, model, runtime: str) -> Path:
+    def export(self, models: dict[str, object], runtime: str) -> dict[str, Path]:
+        """One file per architecture key and runtime (TFLite ones converted side by side)."""
         import torch
 
-        from pipeline.export import export_onnx, export_tflite
+        from pipeline.export import export_onnx
+        from pipeline.export.tflite_pool import export_tflite_many
 
-        if (key, runtime) not in self.files:
-            example = torch.zeros(self.splits.input_shape)
-            safe = key.replace(":", "_").replace(",", "-")[:80]
-            path = self.workdir / f"{safe}.{'tflite' if runtime == 'tflite' else 'onnx'}"
-            self.files[(key, runtime)] = (export_tflite(model, example, path) if runtime == "tflite"
-                                          else export_onnx(model, example, path))
-        return self.files[(key, runtime)]
+        example = torch.zeros(self.splits.input_shape)
+        todo = [k for k in models if (k, runtime) not in self.files]
+        suffix = "tflite" if runtime == "tflite" else "onnx"
+        paths = [self.workdir / f"{k.replace(':', '_').replace(',', '-')[:80]}.{suffix}"
+                 for k in todo]
+        if runtime == "tflite":
+            written = export_tflite_many([models[k] for k in todo], example, paths)
+        else:
+            written = [export_onnx(models[k], example, p) for k, p in zip(todo, paths)]
+        self.files.update({(k, runtime): p for k, p in zip(todo, written)})
+        return {k: self.files[(k, runtime)] for k in models}
 
     def score(self, device, methods: list, rounds: int) -> dict:
         """Every method's candidates and the baseline, measured side by side; the table rows."""
         from pipeline.export import run_file
 
         runtime = device.profile.runtime
-        base_path = self.export("baseline", self.base_model, runtime)
-        files = {}
+        models = {"baseline": self.base_model}
         for result in methods:
             for cand in result.candidates:
-                files[cand.key] = self.export(cand.key, self.recover(cand), runtime)
+                models[cand.key] = self.recover(cand)
+        files = self.export(models, runtime)
+        base_path = files.pop("baseline")
         paths = [base_path] + sorted(set(files.values()), key=str)
         status(f"measuring {len(paths)} files on {device.profile.name}, {rounds} interleaved rounds")
         latency = measure_interleaved(device, paths, self.splits.input_shape, rounds)

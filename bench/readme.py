@@ -79,13 +79,15 @@ def quality(q: dict) -> list[str]:
              f"random draws; uniform keeps {c['keeps']}; torch-pruning global ratios {c['tp_ratios']}. "
              f"Up to {c['per_method']} candidates per search method (evenly along its front), each "
              f"recovered by {c['recover_steps']} KD steps of batch 64 (seed 0), exported and measured with "
-             f"all others. Settings off for every method: {', '.join(c['search_overrides'])}. "
+             f"all others. Settings changed from the default run for every GA: "
+             f"{', '.join(c['search_overrides'])}. "
              "HV: hypervolume of (drop / 5 points, latency / baseline) below the reference (1, 1). "
              f"{_commit(q)}; whole section {q['wall_s'] / 60:.1f} min.", "",
              "Limits of these figures: each search ran once (seed 0), so the spread shown is the "
              "measurement's, not the search's; the test split is small, so one point is a handful "
-             "of images; the searches are far shorter than the default run's, which also scans "
-             "layer sensitivity and fine-tunes its front (step 2) before recovery.", "",
+             "of images; the searches are shorter than the default run's (12 x 8, with a layer "
+             "sensitivity scan), and recovery is a fixed number of KD steps rather than the "
+             "default run's 10 epochs with early stopping.", "",
              "![search quality](results/search_quality.png)", ""]
     for model, r in q["models"].items():
         for profile, sc in r["profiles"].items():
