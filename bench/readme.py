@@ -77,7 +77,7 @@ def quality(q: dict) -> list[str]:
     lines = ["## 1. Search quality at equal cost", "",
              f"Population {c['population']} x {c['generations']} generations for each GA and as many "
              f"random draws; uniform keeps {c['keeps']}; torch-pruning global ratios {c['tp_ratios']}. "
-             f"Up to {c['per_method']} candidates per search method (evenly along its front), each "
+             f"Up to {c['per_method']} candidates per search method (evenly over the faster half of its front), each "
              f"recovered by {c['recover_steps']} KD steps of batch 64 (seed 0), exported and measured with "
              f"all others. Settings changed from the default run for every GA: "
              f"{', '.join(c['search_overrides'])}. "

@@ -22,9 +22,9 @@ from bench.quality_finish import Finisher, head_to_head
 from pipeline.progress import status
 
 FULL = {"models": ["resnet20", "bench.models:mobilenetv2_lite"], "profiles": ["host-ort", "host-tflite"],
-        "population": 8, "generations": 5, "keeps": [0.75, 0.6, 0.45],
-        "tp_ratios": [0.25, 0.4, 0.55], "per_method": 3, "estimate_gap": 0.3,
-        "recover_steps": 120, "rounds": 3, "train_epochs": None,
+        "population": 8, "generations": 5, "keeps": [0.7, 0.5],
+        "tp_ratios": [0.3, 0.5], "per_method": 2, "estimate_gap": 0.3,
+        "recover_steps": 100, "rounds": 3, "train_epochs": None,
         "measure": {}}
 # Smoke proves the code path works; its figures mean nothing (5 timed runs, 2 KD steps).
 SMOKE = {**FULL, "models": ["resnet20-tiny"], "profiles": ["host-ort"], "population": 4,

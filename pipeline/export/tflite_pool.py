@@ -14,13 +14,15 @@ from pathlib import Path
 from pipeline.errors import UserError
 from pipeline.progress import progress
 
-# Workers are replaced after this many conversions: whatever a long series of torch.export
-# calls leaves behind in a process stays bounded.
+# The pool is replaced, between batches, once its workers have done this many conversions each:
+# whatever a long series of torch.export calls leaves behind in a process stays bounded.
+# (Not ProcessPoolExecutor's max_tasks_per_child: on Python 3.11 it can hang the pool.)
 TASKS_PER_WORKER = 20
 MAX_AUTO_WORKERS = 4   # each worker holds torch + litert-torch (about 1 GB)
 
 _pool = None
 _pool_workers = 0
+_pool_tasks = 0
 
 
 def default_workers() -> int:
@@ -43,7 +45,7 @@ def export_tflite_many(models: list, example_input, paths: list, workers: int = 
     from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    pool = _get_pool(workers)
+    pool = _get_pool(workers, len(models))
     futures = {pool.submit(_convert, m, example_input, str(p)): i
                for i, (m, p) in enumerate(zip(models, paths))}
     done: list[Path | None] = [None] * len(models)
@@ -70,9 +72,10 @@ def export_tflite_many(models: list, example_input, paths: list, workers: int = 
     return done  # type: ignore[return-value]
 
 
-def _get_pool(workers: int):
-    global _pool, _pool_workers
-    if _pool is not None and _pool_workers != workers:
+def _get_pool(workers: int, tasks: int):
+    global _pool, _pool_workers, _pool_tasks
+    if _pool is not None and (_pool_workers != workers
+                              or _pool_tasks >= TASKS_PER_WORKER * workers):
         shutdown()
     if _pool is None:
         import multiprocessing
@@ -81,16 +84,16 @@ def _get_pool(workers: int):
         # spawn, not fork: forking a process that already ran torch's thread pools can hang.
         _pool = ProcessPoolExecutor(max_workers=workers,
                                     mp_context=multiprocessing.get_context("spawn"),
-                                    initializer=_init_worker,
-                                    max_tasks_per_child=TASKS_PER_WORKER)
-        _pool_workers = workers
+                                    initializer=_init_worker)
+        _pool_workers, _pool_tasks = workers, 0
+    _pool_tasks += tasks
     return _pool
 
 
 def shutdown() -> None:
     global _pool
     if _pool is not None:
-        _pool.shutdown(wait=False, cancel_futures=True)
+        _pool.shutdown(wait=True, cancel_futures=True)
         _pool = None
 
 

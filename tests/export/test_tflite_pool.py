@@ -19,19 +19,24 @@ def pruned_models():
     return [apply_genome(base, space.uniform(keep), example) for keep in (0.9, 0.6, 0.4)], example
 
 
-def test_workers_convert_every_model_faithfully(tmp_path, pruned_models):
+def test_workers_convert_every_model_faithfully(tmp_path, pruned_models, monkeypatch):
     import torch
 
-    from pipeline.export import run_tflite
+    from pipeline.export import run_tflite, tflite_pool
     from pipeline.export.tflite_pool import export_tflite_many, shutdown
 
     models, example = pruned_models
     paths = [tmp_path / f"m{i}.tflite" for i in range(len(models))]
+    # One conversion per worker: the second batch runs on a fresh pool (the recycling path).
+    monkeypatch.setattr(tflite_pool, "TASKS_PER_WORKER", 1)
     try:
-        out = export_tflite_many(models, example, paths, workers=2)
+        out = export_tflite_many(models[:2], example, paths[:2], workers=2)
+        first_pool = tflite_pool._pool
+        out += export_tflite_many(models[1:], example, paths[1:], workers=2)
+        assert tflite_pool._pool is not first_pool
     finally:
         shutdown()
-    assert out == paths
+    assert out == paths[:2] + paths[1:]
     x = np.random.default_rng(0).random((2, 3, 16, 16), dtype=np.float32)
     for model, path in zip(models, paths):
         with torch.no_grad():
