@@ -19,9 +19,17 @@ def _front(run_dir):
                   for e in pareto["front"])
 
 
+def _default_sigint():
+    # A shell without job control starts background commands with SIGINT ignored, and the
+    # child would inherit that (Python then installs no KeyboardInterrupt handler): give the
+    # run the disposition it has in a terminal, where a user presses Ctrl-C.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(args, env):
     return subprocess.Popen([sys.executable, "-m", "pipeline", "run", *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint)
 
 
 def _wait_for_generation(state_file, proc, timeout_s=240):
