@@ -28,6 +28,8 @@ class Recovered:
 
 
 def finish_winners(cfg, profile, device, base_model, search, splits, run_dir: Path):
+    from pipeline.export.winner import flag_slow_int8
+
     baseline = dict(search["baseline"])
     picked = _pick_and_recover(cfg, base_model, search, splits)
     if not picked:
@@ -48,6 +50,7 @@ def finish_winners(cfg, profile, device, base_model, search, splits, run_dir: Pa
         for a in artifacts.values():
             if a["path"]:
                 a["latency_ms"] = latencies.get(str(out / a["path"]))
+        flag_slow_int8(artifacts)
         results.append(_write_manifest(cfg, profile, baseline, rec, reason, artifacts, splits,
                                        out))
     return results, baseline

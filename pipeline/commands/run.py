@@ -73,6 +73,10 @@ def format_summary(summary: dict) -> str:
             acc = f"{100 * art['accuracy']:.2f}%" if art.get("accuracy") is not None else "-"
             files.append(f"{fmt} {acc} {_f((art.get('latency_ms') or {}).get('p50'))} ms")
         lines.append(f"  {w['id']} files: " + ", ".join(files))
+        slower = [fmt for fmt, art in w.get("artifacts", {}).items() if art.get("slower_than_fp32")]
+        if slower:
+            lines.append(f"  {w['id']}: {', '.join(slower)} measured slower than fp32 on this "
+                         "device; deploy the fp32 file")
     return "\n".join(lines)
 
 

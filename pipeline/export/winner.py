@@ -134,3 +134,16 @@ def measure_artifacts(device, out_dir: Path, artifacts: dict, input_shape) -> No
         return
     for key, measurement in zip(produced, measurements):
         artifacts[key]["latency_ms"] = latency_dict(measurement.stats)
+    flag_slow_int8(artifacts)
+
+
+def flag_slow_int8(artifacts: dict) -> None:
+    """Mark each int8 file measured slower than its fp32 file (`slower_than_fp32`).
+
+    int8 is not always faster: on a small pruned model the (de)quantise steps can cost more
+    than the integer kernels save. Recorded so that the fp32 file is the one deployed.
+    """
+    for key, entry in artifacts.items():
+        fp32 = artifacts.get(key.removesuffix("_int8"))
+        if key.endswith("_int8") and fp32 and entry.get("latency_ms") and fp32.get("latency_ms"):
+            entry["slower_than_fp32"] = entry["latency_ms"]["p50"] > fp32["latency_ms"]["p50"]

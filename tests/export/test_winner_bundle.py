@@ -122,3 +122,37 @@ def test_run_tflite_takes_any_number_of_samples(exported, digits_splits):
     out, _, _ = exported
     logits = run_tflite(out / "model.tflite", digits_splits.x_test[:3].numpy())
     assert logits.shape == (3, 10)
+
+
+def test_int8_slower_than_fp32_is_flagged(tmp_path):
+    from pipeline.export.winner import measure_artifacts
+    from tests.export.conftest import FakeMeasurement, FakeStats
+
+    latency = {"model.onnx": 0.25, "model_int8.onnx": 0.30, "model.tflite": 0.40,
+               "model_int8.tflite": 0.20}
+
+    class Device:
+        def measure(self, paths, input_shape):
+            return [FakeMeasurement(FakeStats(latency[p.name], latency[p.name])) for p in paths]
+
+    artifacts = {"onnx": {"path": "model.onnx"}, "onnx_int8": {"path": "model_int8.onnx"},
+                 "tflite": {"path": "model.tflite"}, "tflite_int8": {"path": "model_int8.tflite"}}
+    measure_artifacts(Device(), tmp_path, artifacts, (1, 1, 8, 8))
+    assert artifacts["onnx_int8"]["slower_than_fp32"] is True
+    assert artifacts["tflite_int8"]["slower_than_fp32"] is False
+    assert "slower_than_fp32" not in artifacts["onnx"]
+
+
+def test_summary_says_which_int8_file_to_skip():
+    from pipeline.commands.run import format_summary
+
+    lat = {"p50": 0.3, "p90": 0.4}
+    summary = {"run_dir": "runs/x", "baseline": {"accuracy_test": 0.99, "latency_ms": lat,
+                                                 "params": 10, "macs": 1e6},
+               "winners": [{"id": "knee", "accuracy": 0.99, "latency_ms": lat, "params": 5,
+                            "macs": 5e5, "artifacts": {
+                                "onnx": {"path": "model.onnx", "accuracy": 0.99, "latency_ms": lat},
+                                "onnx_int8": {"path": "model_int8.onnx", "accuracy": 0.99,
+                                              "latency_ms": {"p50": 0.5}, "slower_than_fp32": True}}}]}
+    text = format_summary(summary)
+    assert "knee: onnx_int8 measured slower than fp32 on this device; deploy the fp32 file" in text

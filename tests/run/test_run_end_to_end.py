@@ -44,6 +44,10 @@ def test_run_writes_a_complete_verified_run_folder(tmp_path, tiny_args, capsys):
             assert hashlib.sha256(data).hexdigest() == art["sha256"]
             assert art["max_abs_diff"] < 1e-4 and art["top1_agreement"] == 1.0
             assert art["latency_ms"]["p50"] > 0
+            int8 = manifest["artifacts"][f"{fmt}_int8"]
+            if int8["path"]:   # measured beside its fp32 file, and compared with it
+                assert int8["slower_than_fp32"] == (int8["latency_ms"]["p50"]
+                                                    > art["latency_ms"]["p50"])
         assert (w / "model.safetensors").is_file() and (w / "predict.py").is_file()
     assert "data:image/png;base64" in (out / "report.html").read_text()
 
