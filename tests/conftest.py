@@ -7,9 +7,13 @@ import pytest
 os.environ.setdefault("EDGEPRUNE_NO_PROGRESS", "1")
 
 
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("EDGEPRUNE_CACHE", str(tmp_path_factory.getbasetemp() / "edgeprune-cache"))
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    # Session-wide, so module- and session-scoped fixtures (set up before any function-level
+    # fixture) never train into or measure into the repository's own .edgeprune-cache.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EDGEPRUNE_CACHE", str(tmp_path_factory.getbasetemp() / "edgeprune-cache"))
+        yield
 
 
 @pytest.fixture(autouse=True, scope="session")
