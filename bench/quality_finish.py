@@ -66,18 +66,13 @@ class Finisher:
         """One file per architecture key and runtime (TFLite ones converted side by side)."""
         import torch
 
-        from pipeline.export import export_onnx
-        from pipeline.export.tflite_pool import export_tflite_many
+        from pipeline.export.tflite_pool import export_for_runtime
 
-        example = torch.zeros(self.splits.input_shape)
         todo = [k for k in models if (k, runtime) not in self.files]
-        suffix = "tflite" if runtime == "tflite" else "onnx"
-        paths = [self.workdir / f"{k.replace(':', '_').replace(',', '-')[:80]}.{suffix}"
-                 for k in todo]
-        if runtime == "tflite":
-            written = export_tflite_many([models[k] for k in todo], example, paths)
-        else:
-            written = [export_onnx(models[k], example, p) for k, p in zip(todo, paths)]
+        names = [k.replace(":", "_").replace(",", "-")[:80] for k in todo]
+        written = export_for_runtime([models[k] for k in todo],
+                                     torch.zeros(self.splits.input_shape), self.workdir, names,
+                                     runtime, simplify=True)   # the files as a user ships them
         self.files.update({(k, runtime): p for k, p in zip(todo, written)})
         return {k: self.files[(k, runtime)] for k in models}
 

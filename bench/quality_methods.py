@@ -168,18 +168,14 @@ def random_search(evaluator, evals, device, base_info, scoring_s: float, per_met
 
     import torch
 
-    from pipeline import export
     from pipeline.devices.stats import latency_dict
-    from pipeline.export.tflite_pool import export_tflite_many
+    from pipeline.export.tflite_pool import export_for_runtime
     from pipeline.search.ga import Baseline, Objectives, non_dominated
 
     start = time.perf_counter()
     example = torch.zeros(evaluator.splits.input_shape)
-    tflite = device.profile.runtime == "tflite"
-    models = [evaluator.prune(ev.channels) for ev in evals]
-    targets = [evaluator.workdir / f"{ev.key}.{'tflite' if tflite else 'onnx'}" for ev in evals]
-    paths = (export_tflite_many(models, example, targets) if tflite else
-             [export.export_onnx(m, example, t, simplify=False) for m, t in zip(models, targets)])
+    paths = export_for_runtime([evaluator.prune(ev.channels) for ev in evals], example,
+                               evaluator.workdir, [ev.key for ev in evals], device.profile.runtime)
     measured = device.measure(paths, tuple(example.shape))
     timed = [dataclasses.replace(ev, latency_source="device", latency_ms=latency_dict(m.stats))
              for ev, m in zip(evals, measured)]

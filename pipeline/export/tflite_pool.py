@@ -34,6 +34,23 @@ def default_workers() -> int:
     return max(1, min(MAX_AUTO_WORKERS, cores))
 
 
+def export_for_runtime(models: list, example_input, folder, names: list[str], runtime: str,
+                       workers: int = 0, simplify: bool = False) -> list[Path]:
+    """`folder/<name>.tflite` or `.onnx` for each model, in the format `runtime` runs.
+
+    TFLite files are converted side by side (export_tflite_many); ONNX export is fast and stays
+    in this process (`simplify` runs onnxslim, worth it for files that ship, not for a search).
+    """
+    from pipeline.export.onnx_export import export_onnx
+
+    folder = Path(folder)
+    if runtime == "tflite":
+        return export_tflite_many(models, example_input, [folder / f"{n}.tflite" for n in names],
+                                  workers=workers)
+    return [export_onnx(m, example_input, folder / f"{n}.onnx", simplify=simplify)
+            for m, n in zip(models, names)]
+
+
 def export_tflite_many(models: list, example_input, paths: list, workers: int = 0) -> list[Path]:
     """export_tflite for each (model, path); `workers` 0 = default_workers(), 1 = in this process."""
     from pipeline.export.tflite_export import export_tflite

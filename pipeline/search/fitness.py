@@ -104,15 +104,11 @@ class Evaluator:
 
     def _export_for_device(self, models: list, keys: list[str]) -> list[Path]:
         """The whole generation's files, written before any of them is timed."""
-        from pipeline import export
-        from pipeline.export.tflite_pool import export_tflite_many
+        from pipeline.export.tflite_pool import export_for_runtime
 
-        if self.device.profile.runtime == "tflite":
-            return export_tflite_many(models, self.example,
-                                      [self.workdir / f"{k}.tflite" for k in keys],
-                                      workers=self.search_cfg.export_workers)
-        return [export.export_onnx(m, self.example, self.workdir / f"{k}.onnx", simplify=False)
-                for m, k in zip(models, keys)]
+        return export_for_runtime(models, self.example, self.workdir, keys,
+                                  self.device.profile.runtime,
+                                  workers=self.search_cfg.export_workers)
 
     def _measure(self, evals: list[Evaluation], paths: list[Path]) -> None:
         measurements = self.device.measure(paths, tuple(self.splits.input_shape))
