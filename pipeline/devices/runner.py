@@ -154,6 +154,15 @@ def _read_text(path):
         return None
 
 
+def cpu_flags():
+    """The CPU's feature flags ('flags' on x86, 'Features' on ARM), e.g. to tell VNNI apart."""
+    text = _read_text("/proc/cpuinfo") or ""
+    for line in text.splitlines():
+        if line.split(":")[0].strip() in ("flags", "Features"):
+            return sorted(set(line.split(":", 1)[1].split()))
+    return []
+
+
 def cpu_name():
     text = _read_text("/proc/cpuinfo") or ""
     for key in ("model name", "Model", "Hardware"):
@@ -193,7 +202,7 @@ class Runner:
             numpy_version, problems["numpy"] = None, str(exc)
         first_core = self.cores[0] if self.cores else 0
         governor = _read_text(f"/sys/devices/system/cpu/cpu{first_core}/cpufreq/scaling_governor")
-        return {"cpu": cpu_name(), "board": _read_text("/proc/device-tree/model"),
+        return {"cpu": cpu_name(), "cpu_flags": cpu_flags(), "board": _read_text("/proc/device-tree/model"),
                 "machine": platform.machine(), "system": platform.platform(),
                 "python": sys.executable, "python_version": platform.python_version(),
                 "numpy": numpy_version, "runtimes": runtimes, "problems": problems,

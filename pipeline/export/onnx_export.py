@@ -100,13 +100,19 @@ class _ArrayReader:
         pass
 
 
-def quantize_onnx_int8(onnx_path, calib_x: np.ndarray, path, per_channel: bool = True) -> Path:
+def quantize_onnx_int8(onnx_path, calib_x: np.ndarray, path, per_channel: bool = True,
+                       reduce_range: bool | None = None) -> Path:
     """Static int8 (QDQ) quantisation calibrated on `calib_x` (real training samples).
 
     uint8 activations with int8 weights is onnxruntime's fast CPU combination (x86 with or without
     VNNI, and ARM); per-channel weights keep ResNet-style convolutions accurate, and measured
-    no slower than per-tensor on a ResNet-20 here.
+    no slower than per-tensor on a ResNet-20 here. `reduce_range` (7-bit weights) is needed on
+    x86 without VNNI (see export/int8_target.py); None chooses it for this host.
     """
+    if reduce_range is None:
+        from pipeline.export.int8_target import host_int8_settings
+
+        reduce_range = host_int8_settings()["reduce_range"]
     from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
                                           quantize_static)
     from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -123,7 +129,7 @@ def quantize_onnx_int8(onnx_path, calib_x: np.ndarray, path, per_channel: bool =
         quantize_static(
             str(prepared), str(path), reader, quant_format=QuantFormat.QDQ,
             per_channel=per_channel, activation_type=QuantType.QUInt8,
-            weight_type=QuantType.QInt8, reduce_range=False,
+            weight_type=QuantType.QInt8, reduce_range=reduce_range,
         )
     except UserError:
         raise

@@ -59,6 +59,13 @@ def export_winner(model, out_dir, splits, *, formats=FORMATS, int8: bool = False
 
     keys = [*formats] + ([f"{f}_int8" for f in formats] if int8 else [])
     artifacts = {key: _empty_entry() for key in keys}
+    onnx_int8 = None
+    if "onnx_int8" in keys:
+        from pipeline.export.int8_target import device_int8_settings
+
+        onnx_int8 = device_int8_settings(device)
+        artifacts["onnx_int8"]["quantization"] = {
+            "activations": "uint8", "weights": "int8", "per_channel": True, **onnx_int8}
     for key in progress(keys, desc="export", unit="file"):
         entry = artifacts[key]
         target = out_dir / FILE_NAMES[key]
@@ -67,7 +74,8 @@ def export_winner(model, out_dir, splits, *, formats=FORMATS, int8: bool = False
             entry["error"] = f"skipped: the fp32 {fp32_key} export failed"
             continue
         try:
-            _produce(key, model, example, target, out_dir / FILE_NAMES[fp32_key], calib_x, opset)
+            _produce(key, model, example, target, out_dir / FILE_NAMES[fp32_key], calib_x, opset,
+                     onnx_int8)
             parity = check_parity(target, model, splits.x_test, splits.y_test, reference=reference)
         except KeyboardInterrupt:
             raise
@@ -91,7 +99,7 @@ def export_winner(model, out_dir, splits, *, formats=FORMATS, int8: bool = False
     return artifacts
 
 
-def _produce(key, model, example, target, fp32_path, calib_x, opset) -> None:
+def _produce(key, model, example, target, fp32_path, calib_x, opset, onnx_int8=None) -> None:
     from pipeline.export import onnx_export, tflite_export
 
     if key == "onnx":
@@ -99,7 +107,8 @@ def _produce(key, model, example, target, fp32_path, calib_x, opset) -> None:
     elif key == "tflite":
         tflite_export.export_tflite(model, example, target)
     elif key == "onnx_int8":
-        onnx_export.quantize_onnx_int8(fp32_path, calib_x, target)
+        onnx_export.quantize_onnx_int8(fp32_path, calib_x, target,
+                                       reduce_range=(onnx_int8 or {}).get("reduce_range"))
     elif key == "tflite_int8":
         tflite_export.quantize_tflite_int8(fp32_path, calib_x, target)
 
