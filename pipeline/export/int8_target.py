@@ -52,7 +52,12 @@ def device_int8_settings(device) -> dict:
     host = host_int8_settings()
     if device is None:
         return host
-    facts = device.check()
+    from pipeline.errors import UserError
+
+    try:
+        facts = device.check()
+    except UserError:  # unreachable now: the safe choice; measuring will say what is wrong
+        facts = {}
     target = onnx_int8_settings(facts.get("machine"), facts.get("cpu_flags"))
     if host["reduce_range"] and not target["reduce_range"]:
         return {"reduce_range": True, "reason": target["reason"].split(":")[0]

@@ -82,6 +82,13 @@ class RecordingDevice:
     def __init__(self):
         self.calls = []
 
+    def check(self):
+        import platform
+
+        from pipeline.devices.runner import cpu_flags
+
+        return {"machine": platform.machine(), "cpu_flags": cpu_flags()}
+
     def measure(self, paths, input_shape):
         self.calls.append(([Path(p).name for p in paths], tuple(input_shape)))
         return [FakeMeasurement(FakeStats(Path(p).stat().st_size / 1e3, Path(p).stat().st_size / 5e2))
