@@ -45,12 +45,16 @@ class TrainConfig:
 class SearchConfig:
     population: int = 12
     generations: int = 8
+    screen_factor: int = 4           # offspring proposed per generation = this x population;
+                                     # surrogates pick the population's worth evaluated (1: off)
     latency_source: str = "device"   # device | flops | params
     mode: str = "nsga2"              # nsga2 | weighted (seed paper's weighted sum)
     weights: list[float] = field(default_factory=lambda: [1.0, 1.0, 0.0])
     importance: str = "l1"
-    min_keep: float = 0.15           # fewest channels a group keeps, as a fraction
-    round_to: int = 0                # 0: take the device profile's
+    min_keep: float = 0.0            # fewest channels a group keeps, as a fraction (>= 1 channel)
+    round_to: int = 1                # channel granularity of the genes; 0: the profile's hint
+    estimate_steps: int = 40         # step 1: KD steps after BN re-calibration (0: BN only)
+    estimate_lr: float = 0.05        # step 1's learning rate (cosine to 0 over its steps)
     budget_ms: float = 0.0           # 0: no latency budget
     max_drop: float = 0.0            # 0: no accuracy-drop constraint (fraction, 0.01 = 1 point)
     calib_batches: int = 4
@@ -58,7 +62,8 @@ class SearchConfig:
     front_finetune_steps: int = 30
     refine_per_generation: int = 3   # step-2 fine-tunes per generation (0 turns step 2 off)
     third_objective: str = ""        # "" | params: a third objective, parameter count
-    sensitivity: bool = True         # bound genes and seed the population by layer sensitivity
+    sensitivity: bool = True         # seed the population (and mutation) by layer sensitivity
+    sensitivity_bounds: bool = False # also bound genes by it (cuts the space on a cheap estimate)
     sensitivity_keeps: list[float] = field(default_factory=lambda: [0.25, 0.5])
     sensitivity_tolerance: float = 0.3  # a gene may go as low as a keep losing at most this
     export_workers: int = 0          # TFLite conversions side by side; 0: one per core (<= 4)
@@ -171,8 +176,9 @@ def _validate(cfg: Config) -> None:
         (all(0 < k < 1 for k in cfg.search.sensitivity_keeps),
          "search.sensitivity_keeps must be fractions in (0, 1)"),
         (cfg.search.population >= 4, "search.population must be at least 4"),
+        (cfg.search.screen_factor >= 1, "search.screen_factor must be at least 1 (1: no screening)"),
         (cfg.search.generations >= 1, "search.generations must be at least 1"),
-        (0 < cfg.search.min_keep <= 1, "search.min_keep must be in (0, 1]"),
+        (0 <= cfg.search.min_keep <= 1, "search.min_keep must be in [0, 1] (0: down to one channel)"),
         (cfg.recover.method in ("kd", "sfp", "asrfp", "ghfp"),
          "recover.method must be one of kd, sfp, asrfp, ghfp"),
         (cfg.recover.epochs >= 0, "recover.epochs must be >= 0"),

@@ -89,7 +89,8 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
     if sc.sensitivity:
         with clock.stage("sensitivity"):
             rows = sensitivity_rows(cfg, evaluator, space, baseline, run_dir)
-        bounds = sens.gene_bounds(rows, sc.sensitivity_tolerance)
+        if sc.sensitivity_bounds:
+            bounds = sens.gene_bounds(rows, sc.sensitivity_tolerance)
         scores = sens.sensitivity_scores(rows)
 
     genes = GeneSpace.from_space(space, min_keep=sc.min_keep, bounds=bounds)
@@ -99,8 +100,12 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
                             budget=sc.budget_ms, max_drop=sc.max_drop)
     rng = np.random.default_rng(cfg.seed)
     initial = initial_population(genes, sc.population, rng, sc.min_keep, scores)
+    from pipeline.search.screening import SurrogateScreen
+
     search = GeneticSearch(genes, objectives, sc.population, sc.generations, cfg.seed,
-                           refine_per_generation=sc.refine_per_generation)
+                           refine_per_generation=sc.refine_per_generation,
+                           offspring=sc.population * sc.screen_factor,
+                           screen=SurrogateScreen(genes, seed=cfg.seed))
 
     def checkpoint(summary):
         evals = sorted(summary.evaluations, key=lambda e: (e.generation, e.id))
@@ -114,11 +119,12 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
                 and e.accuracy >= baseline["accuracy"] - 0.01]
         best = min(near, key=lambda e: e.latency_objective()) if near else None
         c = evaluator.counters
-        best_txt = (f"fastest within 1 point {best.latency_objective():.3f} {unit} "
-                    f"({best.error_step})" if best else "none within 1 point yet")
+        best_txt = (f"fastest within 1 point (search estimate) {best.latency_objective():.3f} "
+                    f"{unit} ({best.id}, {best.error_step} {100 * best.accuracy:.1f}%)"
+                    if best else "none within 1 point yet")
         status(f"gen {summary.generation + 1}/{sc.generations}: {best_txt}, "
-               f"front {len(summary.front)}, measured {c.measured} / cached {c.cached}, "
-               f"step-2 {c.refined}"
+               f"front {len(summary.front)}, proposed {summary.proposed}, "
+               f"measured {c.measured} / cached {c.cached}, step-2 {c.refined}"
                + (f" / replayed {c.replayed}" if c.replayed else ""))
 
     try:

@@ -84,14 +84,21 @@ class GenerationSummary:
     front: list[Evaluation]
     rng_state: dict = field(default_factory=dict)
     population: list[list[int]] = field(default_factory=list)
+    proposed: int = 0             # offspring proposed so far, screened ones included
 
 
 class GeneticSearch:
     def __init__(self, genes: GeneSpace, objectives: Objectives, population: int,
-                 generations: int, seed: int, refine_per_generation: int = 0):
+                 generations: int, seed: int, refine_per_generation: int = 0,
+                 offspring: int = 0, screen: Callable | None = None):
+        """offspring: architectures proposed per generation (0: the population); with more
+        proposals than the population, `screen(genomes, evaluated, k)` picks the k evaluated."""
         self.genes, self.objectives = genes, objectives
         self.population, self.generations, self.seed = population, generations, seed
         self.refine_per_generation = refine_per_generation
+        self.offspring = max(offspring, population)
+        self.screen = screen
+        self.proposed = 0
 
     def _algorithm(self, initial: np.ndarray):
         from pymoo.algorithms.moo.nsga2 import NSGA2
@@ -105,7 +112,8 @@ class GeneticSearch:
                           n_ieq_constr=self.objectives.n_constr,
                           xl=np.asarray(self.genes.lower), xu=np.asarray(self.genes.upper),
                           vtype=int)
-        kwargs = dict(pop_size=self.population, sampling=initial.astype(float),
+        kwargs = dict(pop_size=self.population, n_offsprings=self.offspring,
+                      sampling=initial.astype(float),
                       crossover=SBX(prob=0.9, eta=15, vtype=float, repair=RoundingRepair()),
                       mutation=PM(eta=20, vtype=float, repair=RoundingRepair()),
                       eliminate_duplicates=True)
@@ -124,6 +132,22 @@ class GeneticSearch:
             kw["G"] = np.array([self.objectives.G(e) for e in evs], dtype=float)
         Evaluator(skip_already_evaluated=False).eval(StaticProblem(problem, **kw), pop)
 
+    def _screen(self, pop, X, seen: dict):
+        """Keep the population's worth of proposals the screen rates best; new ones first."""
+        from pipeline.search.records import genome_key
+
+        genomes = [self.genes.decode(x) for x in X]
+        fresh = [i for i, g in enumerate(genomes) if genome_key(g) not in seen]
+        pool = fresh if len(fresh) >= self.population else list(range(len(X)))
+        result = self.screen([genomes[i] for i in pool], list(seen.values()), self.population)
+        keep = [pool[i] for i in result.chosen]
+        predictions = {
+            j: {"screened": {"from": len(X), "how": result.how,
+                             "predicted_error": result.predicted_error[j],
+                             "predicted_latency": result.predicted_latency[j]}}
+            for j in range(len(keep))}
+        return pop[keep], X[keep], predictions
+
     def run(self, evaluate: Callable, refine: Callable | None, initial: np.ndarray,
             on_generation: Callable[[GenerationSummary], None] | None = None
             ) -> list[Evaluation]:
@@ -135,9 +159,15 @@ class GeneticSearch:
             if pop is None or len(pop) == 0:
                 break  # the space is exhausted: no new architecture left to try
             X = np.asarray(pop.get("X")).round().astype(int)
+            self.proposed += len(X)
+            predictions = {}
+            if gen > 0 and self.screen is not None and len(X) > self.population:
+                pop, X, predictions = self._screen(pop, X, seen)
             evals = evaluate([self.genes.decode(x) for x in X], gen)
-            for x, ev in zip(X, evals):
+            for i, (x, ev) in enumerate(zip(X, evals)):
                 lookup[tuple(x)] = ev
+                if ev.key not in seen and i in predictions:
+                    ev.extra.update(predictions[i])
                 seen[ev.key] = ev
             if refine is not None and self.refine_per_generation > 0:
                 front = [e for e in non_dominated(list(seen.values()), self.objectives)
@@ -156,5 +186,6 @@ class GeneticSearch:
                     generation=gen, evaluations=list(seen.values()),
                     front=non_dominated(list(seen.values()), self.objectives),
                     rng_state=algo.random_state.bit_generator.state,
-                    population=np.asarray(algo.pop.get("X")).round().astype(int).tolist()))
+                    population=np.asarray(algo.pop.get("X")).round().astype(int).tolist(),
+                    proposed=self.proposed))
         return list(seen.values())

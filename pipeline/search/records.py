@@ -20,8 +20,9 @@ class Evaluation:
     channels: dict[str, int]
     params: int
     macs: int
-    accuracy_bn: float            # step 1: BN re-calibrated, validation subset
+    accuracy_bn: float            # BN re-calibrated only, validation subset
     accuracy_kd: float | None = None  # step 2: short distillation, full validation
+    accuracy_quick: float | None = None  # step 1: BN + a few distillation steps (estimate_steps)
     latency_source: str = "device"
     latency_ms: dict | None = None    # LatencyStats.to_dict() when measured on the device
     cached: bool = False          # latency came from the persistent cache
@@ -31,11 +32,15 @@ class Evaluation:
     @property
     def accuracy(self) -> float:
         """The best available estimate: step 2 where it was run, else step 1."""
-        return self.accuracy_kd if self.accuracy_kd is not None else self.accuracy_bn
+        if self.accuracy_kd is not None:
+            return self.accuracy_kd
+        return self.accuracy_quick if self.accuracy_quick is not None else self.accuracy_bn
 
     @property
     def error_step(self) -> str:
-        return "kd_short" if self.accuracy_kd is not None else "bn_recal"
+        if self.accuracy_kd is not None:
+            return "kd_short"
+        return "kd_quick" if self.accuracy_quick is not None else "bn_recal"
 
     def latency_objective(self) -> float:
         """The number the search minimises: p50 ms, or MMACs / M params for the proxies."""

@@ -1,0 +1,56 @@
+"""At single-channel granularity the GA must find a device's latency staircase by itself.
+
+The fake device (search unit tests only) runs multiples of 8 channels fast and anything else
+1.6x slower per channel; nothing tells the search where the steps are.
+"""
+import numpy as np
+import pytest
+
+from pipeline.search.ga import Baseline, GeneticSearch, Objectives, non_dominated
+from pipeline.search.genes import initial_population
+from pipeline.search.screening import SurrogateScreen
+
+from helpers.fake_search import FakeEvaluator, gene_space
+
+
+def search(seed, screen_factor):
+    genes = gene_space(step=1, min_keep=0.0)
+    objectives = Objectives(mode="nsga2", baseline=Baseline(0.99, 2.0, 12800))
+    init = initial_population(genes, 12, np.random.default_rng(seed), 0.0)
+    fake = FakeEvaluator()
+    ga = GeneticSearch(genes, objectives, population=12, generations=12, seed=seed,
+                       offspring=12 * screen_factor,
+                       screen=SurrogateScreen(genes, seed=seed) if screen_factor > 1 else None)
+    evals = ga.run(fake.evaluate, None, init)
+    return non_dominated(evals, objectives), evals, fake
+
+
+def on_steps(front):
+    """Share of the front's channel counts of 8 or more that sit on a fast step (x8)."""
+    counts = [c for e in front for c in e.channels.values() if c >= 8]
+    return sum(c % 8 == 0 for c in counts) / len(counts)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ga_at_granularity_one_ends_on_the_fast_steps(seed):
+    front, evals, fake = search(seed, screen_factor=4)
+    assert fake.calls == len(evals) <= 12 * 12   # screening never evaluates more than that
+    # Random counts land on a step 1 time in 8; the front must have found the staircase.
+    assert on_steps(front) >= 0.75
+
+
+def test_screened_evaluations_say_what_was_predicted():
+    _, evals, _ = search(0, screen_factor=4)
+    screened = [e for e in evals if "screened" in e.extra]
+    assert screened and all(e.generation > 0 for e in screened)
+    info = screened[-1].extra["screened"]
+    assert info["from"] == 48 and info["how"] == "surrogate"
+    assert info["predicted_latency"] > 0
+    # The recorded latency is the device's, never the prediction.
+    assert all(e.latency_ms["p50"] != e.extra["screened"]["predicted_latency"] for e in screened)
+
+
+def test_screening_is_deterministic():
+    a = search(5, screen_factor=4)[1]
+    b = search(5, screen_factor=4)[1]
+    assert [e.key for e in a] == [e.key for e in b]
