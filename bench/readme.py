@@ -217,6 +217,15 @@ def write_readme(smoke: bool = False) -> Path:
         lines += search_cost(c)
     if e:
         lines += export_parity(e)
+    from bench.readme_seeds import estimate_section, seeds_section
+
+    for data in ("fashion_mnist", "digits"):
+        seeds = read_result(f"search_seeds_{data}", smoke)
+        if seeds:
+            lines += seeds_section(seeds)
+        rank = read_result(f"estimate_rank_{data}", smoke)
+        if rank:
+            lines += estimate_section(rank)
     missing = [name for name, r in (("search_quality", q), ("measurement", m),
                                      ("search_cost", c), ("export_parity", e)) if r is None]
     lines += closing(q, run, missing)

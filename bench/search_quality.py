@@ -41,7 +41,8 @@ SEARCH_OVERRIDES = ["search.sensitivity=false", "search.refine_per_generation=2"
 def base_config(model: str, s: dict):
     from pipeline.config import load_config
 
-    overrides = [f"model.name={model}", f"search.population={s['population']}",
+    overrides = [*s.get("data_overrides", []), f"seed={s.get('seed', 0)}",
+                 f"model.name={model}", f"search.population={s['population']}",
                  f"search.generations={s['generations']}", *SEARCH_OVERRIDES]
     if s["train_epochs"]:
         overrides.append(f"train.epochs={s['train_epochs']}")
@@ -66,7 +67,7 @@ def bench_model(model: str, s: dict, smoke: bool) -> dict:
         inputs = load_bench_inputs(cfg)
     splits, base_model, base_info = inputs
     example = torch.zeros(splits.input_shape)
-    work = work_dir(smoke, f"search_quality/{model.replace(':', '_')}")
+    work = work_dir(smoke, f"search_quality/{s.get('tag', '')}{model.replace(':', '_')}")
     ort = profile_for("host-ort", s)
     ga_args = dict(per_method=s["per_method"], gap=s["estimate_gap"])
 
@@ -86,12 +87,11 @@ def bench_model(model: str, s: dict, smoke: bool) -> dict:
                                               qm.classifier_layer(base_model))
     tp_global = qm.MethodResult("tp-global-magnitude", tp_cands, evaluated=len(tp_cands),
                                 wall_s=time.perf_counter() - start)
-    space8 = SearchSpace.from_model(base_model, example, round_to=8)
     budget = s["population"] * s["generations"]
-    genomes = qm.random_genomes(space8, cfg.search.min_keep, budget, cfg.seed)
+    genomes = qm.random_genomes(space1, cfg.search.min_keep, budget, cfg.seed)
     status(f"[{model}] random search: scoring {len(genomes)} random architectures")
-    rand_cfg = qm.search_config(cfg, "flops", 8)
-    rand_evaluator, rand_evals, rand_s = qm.score_random(rand_cfg, inputs, space8, genomes,
+    rand_cfg = qm.search_config(cfg, "flops", 1)
+    rand_evaluator, rand_evals, rand_s = qm.score_random(rand_cfg, inputs, space1, genomes,
                                                          work / "random")
     finisher = Finisher(inputs, cfg.recover, s["recover_steps"], cfg.seed, work / "final")
     out = {"baseline": {"accuracy_val": base_info["accuracy_val"],
@@ -104,7 +104,9 @@ def bench_model(model: str, s: dict, smoke: bool) -> dict:
         cache = MeasurementCache(work / f"latency-{name}.sqlite")   # search measures for real
         status(f"[{model}] latency-driven GA on {name}")
         with open_device(profile, cache=cache) as device:
-            latency = qm.run_ga("latency-ga", qm.search_config(cfg, "device", profile.round_to),
+            # The latency GA at single-channel granularity (the product's default): the
+            # device's staircase is for the search to find, not a bound set beforehand.
+            latency = qm.run_ga("latency-ga", qm.search_config(cfg, "device", 1),
                                 profile, device, inputs, work / f"latency-{name}", **ga_args)
             status(f"[{model}] random search: latency of {len(rand_evals)} files on {name}")
             rand = qm.random_search(rand_evaluator, rand_evals, device, base_info, rand_s,

@@ -27,7 +27,7 @@ class DeviceProfile:
     emulated: bool = False               # latencies are emulation times (reports say so)
     threads: int = 1
     cores: tuple[int, ...] = ()          # pinning; negative counts from the last core; () = none
-    round_to: int = 8                    # channel multiple the search keeps (SIMD width)
+    round_to: int = 8                    # SIMD-width hint; the search uses it only with search.round_to=0
     setup: tuple[str, ...] = ()          # what to run on the board before measuring
     # [measure]: warm-up and timed runs each stop when BOTH their count and time are reached
     warmup_runs: int = 10

@@ -1,0 +1,63 @@
+"""bench/README.md sections of issue 12: search quality over seeds, and estimate rank agreement."""
+from __future__ import annotations
+
+from bench.readme import _commit
+
+
+def _f(x, fmt="{:.3f}") -> str:
+    return fmt.format(x) if x is not None else "-"
+
+
+def seeds_section(r: dict) -> list[str]:
+    c = r["config"]
+    data = r["data"]
+    lines = [f"## Search quality over seeds: {data}", "",
+             f"Seeds {sorted(int(s) for s in r['per_seed'])}; data overrides "
+             f"`{' '.join(c.get('data_overrides') or []) or 'none'}`; population {c['population']} x "
+             f"{c['generations']} generations per GA (latency GA at single-channel granularity), as "
+             f"many random draws; every candidate recovered by {c['recover_steps']} KD steps, "
+             f"exported and measured with all others ({c['rounds']} interleaved rounds). Cells: the "
+             f"median over seeds and [range]. 'Acc at budget': best test accuracy among the "
+             f"method's files at <= {int(100 * r['budget_fraction'])}% of the baseline's p50. "
+             f"{_commit(r)}; {r['wall_s'] / 60:.1f} min.", ""]
+    for model, profiles in r["summary"].items():
+        for profile, methods in profiles.items():
+            lines += [f"### {model} on {profile}", "",
+                      "| method | fastest p50 ms within 1 pt | speedup | acc at budget | "
+                      "latency GA / this | what it shows |", "|---|---|---|---|---|---|"]
+            for method, m in methods.items():
+                rng = m["fastest_p50_range"]
+                ratio = m["ga_over_this_median"]
+                if method == "latency-ga":
+                    say = "The latency-driven GA itself."
+                elif ratio is None:
+                    say = "No head-to-head: one side kept no file within 1 point."
+                else:
+                    say = (f"The latency GA's file is {abs(1 - ratio) * 100:.0f}% "
+                           f"{'faster' if ratio < 1 else 'slower'} than this method's "
+                           f"(median over seeds).")
+                lines.append(
+                    f"| {method} | {_f(m['fastest_p50_median'])} "
+                    f"{'[' + _f(rng[0]) + '-' + _f(rng[1]) + ']' if rng else ''} | "
+                    f"{_f(m['speedup_median'], '{:.2f}x')} | "
+                    f"{_f(m['budget_accuracy_median'], '{:.2%}')} | {_f(ratio)} | {say} |")
+            lines.append("")
+    return lines
+
+
+def estimate_section(r: dict) -> list[str]:
+    n = len(r["rows"])
+    lines = [f"## Accuracy estimates vs recovered accuracy ({r['data']}, {r['model']})", "",
+             f"{n} architectures spread from one channel per group to the full model; each scored "
+             f"by every estimator, then recovered fully (the main job's distillation); Kendall's "
+             f"tau-b with the recovered validation accuracy. Samples: {r['samples']}. "
+             f"{_commit(r)}.", "",
+             "| estimator | Kendall tau | s per architecture | recovered minus estimate (points) |",
+             "|---|---|---|---|"]
+    for name, v in r["estimators"].items():
+        if name == "recovered":
+            continue
+        lines.append(f"| {name} | {v['kendall_tau']:.3f} | {v['seconds_per_arch']:.2f} | "
+                     f"{v['mean_gap_points']:.1f} |")
+    lines.append(f"| full recovery | - | {r['estimators']['recovered']['seconds_per_arch']:.2f} | - |")
+    return lines + [""]

@@ -1,0 +1,105 @@
+"""Search quality over seeds and data sets (issue 12): where accuracy binds, does the search win?
+
+    python -m bench.search_seeds --data fashion-mnist              # 3 seeds, 2 models, 2 profiles
+    python -m bench.search_seeds --data fashion-mnist --seeds 0 --models resnet20 --profiles host-ort
+    python -m bench.search_seeds --smoke
+
+Each (seed, model) runs bench/search_quality.py's comparison (every method at equal device
+measurements and training steps, every candidate through the same finish line). Per
+(model, profile, method) the result holds, over seeds: the median and range of the fastest
+file within 1 point (test split), and the best test accuracy at a fixed latency budget
+(BUDGET_FRACTION of the baseline's p50); and the latency GA's ratio to each other method.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from bench import search_quality as sq
+from bench.common import ratio_over_rounds, write_result
+from pipeline.progress import status
+
+BUDGET_FRACTION = 0.3
+DATA = {"digits": [],
+        # 2 cores cannot afford 70,000 images per search: a stratified, seeded subset.
+        "fashion-mnist": ["data.name=fashion-mnist", "data.image_size=28", "data.limit=6000"]}
+
+
+def budget_accuracy(points: list[dict], base_p50: float) -> float | None:
+    ok = [p["accuracy_test"] for p in points if p["latency_ms"]["p50"] <= BUDGET_FRACTION * base_p50]
+    return max(ok) if ok else None
+
+
+def aggregate(per_seed: dict) -> dict:
+    """{model: {profile: {method: {...over seeds...}}}} from {seed: {model: bench_model()}}."""
+    out: dict = {}
+    for seed, models in per_seed.items():
+        for model, r in models.items():
+            for profile, sc in r["profiles"].items():
+                base = sc["baseline"]["latency_ms"]["p50"]
+                ours = sc["methods"]["latency-ga"]["best_within_1pt"]
+                for method, m in sc["methods"].items():
+                    cell = out.setdefault(model, {}).setdefault(profile, {}).setdefault(
+                        method, {"fastest_p50": [], "speedup": [], "budget_accuracy": [],
+                                 "ga_over_this": [], "seeds": []})
+                    best = m["best_within_1pt"]
+                    cell["seeds"].append(seed)
+                    cell["fastest_p50"].append(best["latency_ms"]["p50"] if best else None)
+                    cell["speedup"].append(best["speedup"] if best else None)
+                    cell["budget_accuracy"].append(budget_accuracy(m["points"], base))
+                    cell["ga_over_this"].append(
+                        ratio_over_rounds(ours["latency_ms"], best["latency_ms"])["median"]
+                        if ours and best else None)
+    for model in out.values():
+        for profile in model.values():
+            for cell in profile.values():
+                for key in ("fastest_p50", "speedup", "budget_accuracy", "ga_over_this"):
+                    vals = [v for v in cell[key] if v is not None]
+                    cell[f"{key}_median"] = statistics.median(vals) if vals else None
+                    cell[f"{key}_range"] = [min(vals), max(vals)] if vals else None
+    return out
+
+
+def run(data: str, seeds: list[int], smoke: bool, models=None, profiles=None) -> dict:
+    s = dict(sq.SMOKE if smoke else sq.FULL, data_overrides=DATA[data])
+    if models:
+        s["models"] = models
+    if profiles:
+        s["profiles"] = profiles
+    start = time.perf_counter()
+    per_seed: dict = {}
+    for seed in seeds:
+        s.update(seed=seed, tag=f"{data}-s{seed}-")
+        for model in s["models"]:
+            per_seed.setdefault(seed, {})[model] = sq.bench_model(model, s, smoke)
+            per_seed[seed][model].pop("devices", None)
+            path = write_result(f"search_seeds_{data.replace('-', '_')}", smoke, {
+                "data": data, "per_seed": per_seed, "summary": aggregate(per_seed),
+                "budget_fraction": BUDGET_FRACTION, "wall_s": time.perf_counter() - start},
+                config={**s, "search_overrides": sq.SEARCH_OVERRIDES}, seed=seeds[0], devices=[])
+    status(f"written: {path}")
+    return aggregate(per_seed)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--data", choices=sorted(DATA), default="fashion-mnist")
+    parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
+    parser.add_argument("--models", nargs="*")
+    parser.add_argument("--profiles", nargs="*")
+    args = parser.parse_args(argv)
+    summary = run(args.data, args.seeds, args.smoke, args.models, args.profiles)
+    for model, profiles in summary.items():
+        for profile, methods in profiles.items():
+            for method, c in methods.items():
+                p50 = c["fastest_p50_median"]
+                print(f"{model:<28} {profile:<12} {method:<20} fastest<=1pt "
+                      f"{'-' if p50 is None else f'{p50:.3f} ms'} {c['fastest_p50_range']}, "
+                      f"GA/this {c['ga_over_this_median']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
