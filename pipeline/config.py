@@ -48,7 +48,7 @@ class SearchConfig:
     latency_source: str = "device"   # device | flops | params
     mode: str = "nsga2"              # nsga2 | weighted (seed paper's weighted sum)
     weights: list[float] = field(default_factory=lambda: [1.0, 1.0, 0.0])
-    importance: str = "l1"
+    importance: str = "l1"           # l1 | l2 | fpgm | bn | taylor | blend (see criteria.*)
     min_keep: float = 0.15           # fewest channels a group keeps, as a fraction
     round_to: int = 0                # 0: take the device profile's
     budget_ms: float = 0.0           # 0: no latency budget
