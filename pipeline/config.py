@@ -205,6 +205,10 @@ def _validate(cfg: Config) -> None:
          and cfg.criteria.val_subset >= 1 and cfg.criteria.cluster_threshold >= 0,
          "criteria.population must be >= 2, generations >= 0, val_subset >= 1, "
          "cluster_threshold >= 0"),
+        (not (cfg.search.importance == "blend" and cfg.recover.method != "kd"
+              and "taylor" in cfg.criteria.names),
+         f"recover.method={cfg.recover.method} re-plans the pruning without data, which taylor "
+         f"needs: remove taylor from criteria.names or use recover.method=kd"),
     ]
     for ok, msg in checks:
         if not ok:

@@ -37,10 +37,11 @@ def test_criteria_command_prints_and_writes_the_study(tmp_path, capsys):
     ("criteria.correlation=pearson", "criteria.correlation must be spearman or kendall"),
     ("criteria.keeps=0.5,1.5", "criteria.keeps must be fractions"),
     ("criteria.val_subset=5000", "must be smaller than the validation split"),
+    ("search.importance=blend recover.method=sfp", "remove taylor from criteria.names"),
 ])
 def test_bad_criteria_settings_are_one_line_errors(tmp_path, capsys, override, message):
     out = tmp_path / "crit"
-    assert main(["criteria", "--out", str(out), *TINY, override]) == 2
+    assert main(["criteria", "--out", str(out), *TINY, *override.split()]) == 2
     assert message in capsys.readouterr().err
     assert not (out / "criteria.json").exists()
 
