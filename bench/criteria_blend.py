@@ -3,6 +3,7 @@
     python -m bench.criteria_blend                          # digits, resnet20, 3 seeds (~10 min)
     python -m bench.criteria_blend --data fashion-mnist --data-path DIR --models resnet20 \
         bench.models:mobilenetv2_lite
+    python -m bench.criteria_blend --winners runs/X         # also at a run's GA winners
     python -m bench.criteria_blend --smoke                  # tiny; checks the code path only
 
 For every seed: the blend is searched (agreement -> clusters -> pymoo GA on step-1 accuracy at
@@ -47,6 +48,26 @@ def base_config(model: str, s: dict, data: str, data_path: str = ""):
     return load_config(overrides=overrides)
 
 
+def winner_targets(run_dir: str, space) -> dict:
+    """{winner-<reason>: channels} of a run folder's winners (manifest.json, read as data).
+
+    The run must have pruned the same trained model (same model, data and seed 0 baseline)."""
+    import json
+    from pathlib import Path
+
+    from pipeline.errors import UserError
+
+    manifests = sorted(Path(run_dir).glob("winners/*/manifest.json"))
+    if not manifests:
+        raise UserError(f"'{run_dir}' has no winners/*/manifest.json; pass a finished run folder")
+    out = {}
+    for path in manifests:
+        channels = json.loads(path.read_text()).get("channels")
+        space.validate(channels)
+        out[f"winner-{path.parent.name}"] = {k: int(v) for k, v in channels.items()}
+    return out
+
+
 def _recovered_accuracy(base_model, splits, genome, importance, batches, recover_cfg, steps, seed):
     import torch
 
@@ -62,7 +83,7 @@ def _recovered_accuracy(base_model, splits, genome, importance, batches, recover
     return float(evaluate(model, splits.x_test, splits.y_test))
 
 
-def bench_model(model: str, s: dict, data: str, data_path: str) -> dict:
+def bench_model(model: str, s: dict, data: str, data_path: str, winners: str = "") -> dict:
     import torch
 
     from pipeline.criteria.study import run_study
@@ -73,11 +94,12 @@ def bench_model(model: str, s: dict, data: str, data_path: str) -> dict:
     splits, base_model, info = load_bench_inputs(cfg)
     example = torch.zeros(splits.input_shape)
     space = SearchSpace.from_model(base_model, example, round_to=1)
-    targets = {f"uniform-{k:g}": space.uniform(k) for k in s["keeps"]}
+    extra = winner_targets(winners, space) if winners else {}
+    targets = {**{f"uniform-{k:g}": space.uniform(k) for k in s["keeps"]}, **extra}
     runs, studies, recover_s = [], [], 0.0
     for seed in s["seeds"]:
         batches = calibration_batches(splits, cfg.search.calib_batches, seed)
-        study = run_study(base_model, splits, space, cfg.criteria, batches, seed)
+        study = run_study(base_model, splits, space, cfg.criteria, batches, seed, extra)
         studies.append({"seed": seed, "blend": study.blend, "clusters": study.clusters,
                         "matrix": study.matrix, "fitness": study.fitness,
                         "holdout": study.holdout, "study_s": study.seconds,
@@ -148,14 +170,20 @@ def format_summary(result: dict) -> str:
     return "\n".join(lines)
 
 
-def run(smoke: bool, data: str = "digits", data_path: str = "", models=None, seeds=None) -> dict:
+def run(smoke: bool, data: str = "digits", data_path: str = "", models=None, seeds=None,
+        winners: str = "") -> dict:
     s = dict(SMOKE if smoke else FULL)
     if models:
         s["models"] = list(models)
     if seeds:
         s["seeds"] = list(range(seeds))
     start = time.perf_counter()
-    result = {"data": data, "models": {m: bench_model(m, s, data, data_path) for m in s["models"]}}
+    if winners and len(s["models"]) != 1:
+        from pipeline.errors import UserError
+
+        raise UserError("--winners names one run's architectures: pass exactly one --models")
+    result = {"data": data, "models": {m: bench_model(m, s, data, data_path, winners)
+                                       for m in s["models"]}}
     result["wall_s"] = time.perf_counter() - start
     write_result("criteria_blend", smoke, result, config={**s, "data": data}, seed=s["seeds"][0],
                  devices=[])
@@ -170,11 +198,13 @@ def main(argv=None) -> int:
     p.add_argument("--data-path", default="", help="data.path, for data sets read from files")
     p.add_argument("--models", nargs="+", help="zoo names or module:factory (default resnet20)")
     p.add_argument("--seeds", type=int, help="number of seeds (default 3)")
+    p.add_argument("--winners", default="", metavar="RUN_DIR",
+                   help="also compare at the winners of this `edgeprune run` folder (same model)")
     args = p.parse_args(argv)
     import os
 
     os.environ.setdefault("EDGEPRUNE_CACHE", "bench/results/tmp/cache")
-    run(args.smoke, args.data, args.data_path, args.models, args.seeds)
+    run(args.smoke, args.data, args.data_path, args.models, args.seeds, args.winners)
     return 0
 
 

@@ -42,8 +42,10 @@ class Study:
         return Blend.from_dict(self.blend)
 
 
-def run_study(base_model, splits, space, ccfg, calib_batches, seed: int) -> Study:
-    """ccfg: a CriteriaConfig; space: the SearchSpace the target architectures come from."""
+def run_study(base_model, splits, space, ccfg, calib_batches, seed: int,
+              extra_targets: dict | None = None) -> Study:
+    """ccfg: a CriteriaConfig; space: the SearchSpace the uniform targets come from;
+    extra_targets: {label: genome} judged too (e.g. architectures a GA chose)."""
     import numpy as np
     import torch
 
@@ -64,6 +66,7 @@ def run_study(base_model, splits, space, ccfg, calib_batches, seed: int) -> Stud
     status(f"criteria: clusters {' | '.join(', '.join(c) for c in clustering.clusters)}; "
            f"representatives {', '.join(clustering.representatives)}")
     targets = {f"uniform-{k:g}": space.uniform(k) for k in ccfg.keeps}
+    targets.update(extra_targets or {})
     n = ccfg.val_subset
     probe = Probe(base_model, example, targets, calib_batches, splits.x_val[:n], splits.y_val[:n])
     search = WeightSearch(clustering.representatives, ccfg.population, ccfg.generations, seed,

@@ -12,12 +12,23 @@ def test_criteria_blend_smoke_writes_every_row_and_the_readme_section(tmp_path):
     from bench import criteria_blend
     from bench.readme import write_readme
 
+    import torch
+
+    from pipeline.models import create_model
+    from pipeline.prune import SearchSpace
+
+    # a run folder's winner, as `edgeprune run` writes it: its channels become a third target
+    space = SearchSpace.from_model(create_model("resnet20-tiny", num_classes=10, in_channels=1),
+                                   torch.zeros(1, 1, 8, 8))
+    winner = tmp_path / "run" / "winners" / "knee"
+    winner.mkdir(parents=True)
+    (winner / "manifest.json").write_text(json.dumps({"channels": space.uniform(0.7)}))
     patch = pytest.MonkeyPatch()
     patch.setattr(common, "RESULTS_DIR", tmp_path / "results")
     patch.setattr(common, "SMOKE_DIR", tmp_path / "results" / "tmp")
     patch.setenv("EDGEPRUNE_CACHE", str(tmp_path / "cache"))
     try:
-        criteria_blend.main(["--smoke"])
+        criteria_blend.main(["--smoke", "--winners", str(tmp_path / "run")])
         result = json.loads((tmp_path / "results" / "tmp" / "criteria_blend.json").read_text())
         readme = write_readme(smoke=True).read_text()
     finally:
@@ -25,6 +36,8 @@ def test_criteria_blend_smoke_writes_every_row_and_the_readme_section(tmp_path):
     assert result["smoke"] is True and result["data"] == "digits"
     (model,) = result["models"].values()
     names = {"l1", "l2", "fpgm", "bn", "taylor", "blend"}
+    assert set(model["targets"]) == {"uniform-0.5", "winner-knee"}
+    assert model["targets"]["winner-knee"] == space.uniform(0.7)
     for target in model["targets"]:
         summary = model["summary"][target]
         assert set(summary["rows"]) == names
@@ -35,5 +48,6 @@ def test_criteria_blend_smoke_writes_every_row_and_the_readme_section(tmp_path):
         assert len(runs) == len(names) * len(result["config"]["seeds"])
     (study,) = model["studies"]
     assert study["blend"]["criteria"] and study["search_evaluations"] > 0
+    assert set(study["holdout"]["blend"]) == set(model["targets"])   # the blend was judged there
     assert model["cost"]["blend_study_s"][0] > 0
     assert "## 5. Blended importance criteria" in readme and "search cost" in readme
