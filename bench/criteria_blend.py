@@ -126,7 +126,9 @@ def bench_model(model: str, s: dict, data: str, data_path: str, winners: str = "
 
 def summarise(runs: list[dict], targets: list[str]) -> dict:
     """Per target and importance: median, min, max over seeds; the blend against the best
-    single criterion (by median), per seed: blend minus that criterion, in points."""
+    single criterion (by median), per seed: blend minus that criterion, in points. A tie: the
+    median difference is within half the spread of the per-seed differences (at least 0.1
+    point), i.e. the seeds do not agree on a winner."""
     out = {}
     for target in targets:
         rows = {}
