@@ -179,6 +179,31 @@ def export_parity(e: dict) -> list[str]:
     return lines + [""]
 
 
+def criteria_blend(r: dict) -> list[str]:
+    lines = ["## 5. Blended importance criteria", "", f"{_commit(r)}; data `{r['data']}`, "
+             f"{len(r['config']['seeds'])} seeds, {r['config']['recover_steps']} KD steps of "
+             f"recovery for every pruned model.", "",
+             "| model | target | criterion | test accuracy median [min-max] | what it shows |",
+             "|---|---|---|---|---|"]
+    for model, m in r["models"].items():
+        for target, t in m["summary"].items():
+            for name, row in t["rows"].items():
+                say = ("The searched blend." if name == "blend" else
+                       "Best single criterion here." if name == t["best_single"] else "")
+                lines.append(f"| {model} | {target} | {name} | {_pct(row['median'])} "
+                             f"[{_pct(row['min'])}-{_pct(row['max'])}] | {say} |")
+            d = t["blend_minus_best_points"]
+            lines.append(f"| {model} | {target} | blend - {t['best_single']} | "
+                         f"{d['median']:+.2f} points [{d['min']:+.2f}, {d['max']:+.2f}] | "
+                         f"Per seed, blend minus the best single criterion: **{t['verdict']}**. |")
+        c = m["cost"]
+        lines.append(f"| {model} | - | search cost | {max(c['blend_study_s']):.1f} s per seed | "
+                     f"Agreement, clustering and the weight search "
+                     f"({max(c['blend_search_evaluations'])} pruned models scored); one recovery "
+                     f"takes {c['recover_s_per_model']:.1f} s. |")
+    return lines + [""]
+
+
 def closing(q: dict | None, run: dict | None, missing: list[str]) -> list[str]:
     lines = ["## Closing note", ""]
     if missing:
@@ -217,6 +242,9 @@ def write_readme(smoke: bool = False) -> Path:
         lines += search_cost(c)
     if e:
         lines += export_parity(e)
+    blend = read_result("criteria_blend", smoke)
+    if blend:
+        lines += criteria_blend(blend)
     from bench.readme_seeds import estimate_section, seeds_section
 
     for data in ("fashion_mnist", "digits"):

@@ -15,7 +15,8 @@ import os
 import sys
 import time
 
-SECTIONS = ("baselines", "search_quality", "measurement", "search_cost", "export_parity")
+SECTIONS = ("baselines", "search_quality", "measurement", "search_cost", "export_parity",
+            "criteria_blend")
 
 
 def run_baselines(smoke: bool) -> None:
@@ -47,6 +48,10 @@ def run_section(name: str, smoke: bool) -> None:
         from bench import export_parity
 
         export_parity.run(smoke)
+    elif name == "criteria_blend":
+        from bench import criteria_blend
+
+        criteria_blend.run(smoke)
 
 
 def main(argv=None) -> int:

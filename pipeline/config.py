@@ -50,7 +50,7 @@ class SearchConfig:
     latency_source: str = "device"   # device | flops | params
     mode: str = "nsga2"              # nsga2 | weighted (seed paper's weighted sum)
     weights: list[float] = field(default_factory=lambda: [1.0, 1.0, 0.0])
-    importance: str = "l1"
+    importance: str = "l1"           # l1 | l2 | fpgm | bn | taylor | blend (see criteria.*)
     min_keep: float = 0.0            # fewest channels a group keeps, as a fraction (>= 1 channel)
     round_to: int = 1                # channel granularity of the genes; 0: the profile's hint
     estimate_steps: int = 40         # step 1: KD steps after BN re-calibration (0: BN only)
@@ -85,6 +85,18 @@ class RecoverConfig:
 
 
 @dataclass
+class CriteriaConfig:                # search.importance=blend and `edgeprune criteria`
+    names: list[str] = field(default_factory=lambda: ["l1", "l2", "fpgm", "bn", "taylor"])
+    correlation: str = "spearman"    # spearman | kendall
+    cluster_threshold: float = 0.2   # criteria within this mean distance (1 - corr) cluster
+    normalise: str = "rank"          # rank | minmax: scores within a group before blending
+    keeps: list[float] = field(default_factory=lambda: [0.5, 0.3])  # uniform target keeps
+    population: int = 8
+    generations: int = 4
+    val_subset: int = 128            # search on these validation images, check on the rest
+
+
+@dataclass
 class ExportConfig:
     formats: list[str] = field(default_factory=lambda: ["onnx", "tflite"])
     opset: int = 17
@@ -103,6 +115,7 @@ class Config:
     search: SearchConfig = field(default_factory=SearchConfig)
     recover: RecoverConfig = field(default_factory=RecoverConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
+    criteria: CriteriaConfig = field(default_factory=CriteriaConfig)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -189,6 +202,19 @@ def _validate(cfg: Config) -> None:
          "data.val_fraction and data.test_fraction must be in (0, 1) and sum below 1"),
         (set(cfg.export.formats) <= {"onnx", "tflite"} and cfg.export.formats,
          "export.formats must be a non-empty subset of onnx, tflite"),
+        (cfg.criteria.correlation in ("spearman", "kendall"),
+         "criteria.correlation must be spearman or kendall"),
+        (cfg.criteria.normalise in ("rank", "minmax"), "criteria.normalise must be rank or minmax"),
+        (cfg.criteria.names and all(0 < k < 1 for k in cfg.criteria.keeps) and cfg.criteria.keeps,
+         "criteria.names must not be empty and criteria.keeps must be fractions in (0, 1)"),
+        (cfg.criteria.population >= 2 and cfg.criteria.generations >= 0
+         and cfg.criteria.val_subset >= 1 and cfg.criteria.cluster_threshold >= 0,
+         "criteria.population must be >= 2, generations >= 0, val_subset >= 1, "
+         "cluster_threshold >= 0"),
+        (not (cfg.search.importance == "blend" and cfg.recover.method != "kd"
+              and "taylor" in cfg.criteria.names),
+         f"recover.method={cfg.recover.method} re-plans the pruning without data, which taylor "
+         f"needs: remove taylor from criteria.names or use recover.method=kd"),
     ]
     for ok, msg in checks:
         if not ok:

@@ -66,7 +66,9 @@ def _pick_and_recover(cfg, base_model, search, splits):
 
     def get(ev):
         if ev.key not in tried:
-            tried[ev.key] = _recover(cfg, base_model, ev, splits)
+            tried[ev.key] = _recover(cfg, base_model, ev, splits,
+                                     search.get("importance", cfg.search.importance),
+                                     search.get("batches"))
         return tried[ev.key]
 
     picked = []
@@ -92,7 +94,7 @@ def _pick_and_recover(cfg, base_model, search, splits):
     return picked
 
 
-def _recover(cfg, base_model, ev, splits) -> Recovered:
+def _recover(cfg, base_model, ev, splits, importance, batches=None) -> Recovered:
     import torch
 
     from pipeline.prune import apply_genome
@@ -105,11 +107,12 @@ def _recover(cfg, base_model, ev, splits) -> Recovered:
     example = torch.zeros(splits.input_shape)
     student = None  # the soft schedules start from the unpruned model
     if cfg.recover.method == "kd":
-        student = apply_genome(base_model, ev.channels, example, importance=cfg.search.importance)
+        student = apply_genome(base_model, ev.channels, example, importance=importance,
+                               batches=batches)
         recalibrate_bn(student, [splits.x_train[i:i + 64] for i in range(0, 512, 64)])
     model, history = recover(student, base_model, splits, cfg.recover, cfg.seed,
                              genome=ev.channels, example_inputs=example,
-                             importance=cfg.search.importance,
+                             importance=importance,
                              finetune_epochs=cfg.recover.finetune_epochs)
     model.eval()
     acc = float(evaluate(model, splits.x_val, splits.y_val))

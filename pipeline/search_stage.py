@@ -44,6 +44,11 @@ def prepare_search(cfg, profile, device, base_model, base_info, splits, run_dir:
                           recover_cfg=cfg.recover, device=device if sc.latency_source == "device"
                           else None, workdir=run_dir / "search_work", seed=cfg.seed,
                           recorded=recorded)
+    if sc.importance == "blend":   # found once per run (criteria.json), used for every pruning
+        from pipeline.criteria.study import blend_for_run
+
+        evaluator.importance = blend_for_run(cfg, base_model, splits, space,
+                                             evaluator.calib_batches, run_dir)
     # The baseline's own latency goes through the same device path as every individual.
     (base_eval,) = evaluator.evaluate([space.full()], generation=-1)
     params, macs = count_params_macs(base_model, example)
@@ -145,7 +150,9 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
               "counters": vars(evaluator.counters)}
     write_json_atomic(run_dir / "pareto.json", pareto)
     return {"baseline": baseline, "front": front, "space": space,
-            "objectives": objectives, "unit": unit}
+            "objectives": objectives, "unit": unit,
+            "importance": evaluator.importance or sc.importance,
+            "batches": evaluator.calib_batches}   # so recovery prunes the channels step 1 did
 
 
 def _measure_once(device, model, example, run_dir: Path) -> dict:

@@ -31,7 +31,11 @@ def list_importances() -> list[str]:
     return sorted(_CRITERIA)
 
 
-def get_importance(name: str) -> Callable:
+def get_importance(name) -> Callable:
+    """The factory registered as `name`; a factory object (e.g. a `pipeline.criteria.Blend`)
+    is returned as it is."""
+    if not isinstance(name, str) and callable(name):
+        return name
     if name not in _CRITERIA:
         close = difflib.get_close_matches(name, list(_CRITERIA), n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""

@@ -191,6 +191,8 @@ def write_report(run_dir) -> Path:
                            note=short_note, flops_points=pareto.get("flops_points"))
         pareto_html = _img(path, "Pareto plot: accuracy against latency", caption)
 
+    criteria_html = _criteria_figure(run_dir, figures)
+
     full = pareto.get("full_channels") or baseline.get("channels") or {}
     channel_html = []
     for name, m in winners:
@@ -223,12 +225,34 @@ def write_report(run_dir) -> Path:
         title=html.escape(run_dir.name), meta=" · ".join(meta), emulation_note=banner,
         summary_table=summary_table(baseline, winners), artifact_tables=artifact_tables(winners),
         search_summary=search_summary(pareto, evaluations), pareto_figure=pareto_html,
+        criteria_figure=criteria_html,
         channel_figures="".join(channel_html) or "<p>No winners.</p>",
         latency_figure=latency_html, timings=timing_html,
         config=html.escape(run["config"] or "(config.toml not found)"))
     out = run_dir / "report.html"
     out.write_text(page, encoding="utf-8")
     return out
+
+
+def _criteria_figure(run_dir: Path, figures: Path) -> str:
+    """The criteria agreement heat-map and the chosen blend, when the run searched one."""
+    study = _read_json(run_dir / "criteria.json", None)
+    if not isinstance(study, dict):
+        return ""
+    from pipeline.criteria.heatmap import plot_agreement
+
+    try:
+        names, matrix = list(study["criteria"]), study["matrix"]
+        blend = dict(zip(study["blend"]["criteria"], study["blend"]["weights"]))
+        path = plot_agreement(matrix, names, figures / "criteria.png",
+                              clusters=study.get("clusters") or (),
+                              correlation=str(study.get("correlation", "")))
+    except (KeyError, TypeError, ValueError):
+        return '<p class="note">criteria.json is malformed: no criteria figure.</p>'
+    weights = ", ".join(f"{html.escape(str(c))} {float(w):.2f}" for c, w in blend.items())
+    return ("<h3>Importance criteria blend</h3>"
+            + _img(path, "agreement of the importance criteria",
+                   f"pruned with the blend {weights}"))
 
 
 def _config_model(text: str):

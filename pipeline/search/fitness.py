@@ -20,6 +20,16 @@ from pipeline.devices.stats import latency_dict
 from pipeline.search.records import Evaluation, genome_key
 
 
+def calibration_batches(splits, n_batches: int, seed: int, batch_size: int = 64) -> list:
+    """Fixed (x, y) training batches: the same genome always gets the same BN statistics."""
+    import torch
+
+    n = min(len(splits.x_train), n_batches * batch_size)
+    order = torch.randperm(len(splits.x_train), generator=torch.Generator().manual_seed(seed))[:n]
+    return [(splits.x_train[order[i:i + batch_size]], splits.y_train[order[i:i + batch_size]])
+            for i in range(0, n, batch_size)]
+
+
 @dataclass
 class FitnessCounters:
     evaluated: int = 0        # architectures pruned and scored in this process
@@ -42,6 +52,7 @@ class Evaluator:
     recorded: dict[str, Evaluation] = field(default_factory=dict)
     all: dict[str, Evaluation] = field(default_factory=dict)
     counters: FitnessCounters = field(default_factory=FitnessCounters)
+    importance: object = None      # a criterion name or factory (a Blend); None: search_cfg's
 
     def __post_init__(self):
         import torch
@@ -49,14 +60,8 @@ class Evaluator:
         self.workdir = Path(self.workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         cfg, s = self.search_cfg, self.splits
-        bs = 64
-        n_calib = min(len(s.x_train), cfg.calib_batches * bs)
-        # Fixed calibration batches: the same genome always gets the same BN statistics.
-        gen = torch.Generator().manual_seed(self.seed)
-        order = torch.randperm(len(s.x_train), generator=gen)[:n_calib]
-        self.calib_x = [s.x_train[order[i:i + bs]] for i in range(0, n_calib, bs)]
-        self.calib_batches = [(s.x_train[order[i:i + bs]], s.y_train[order[i:i + bs]])
-                              for i in range(0, n_calib, bs)]
+        self.calib_batches = calibration_batches(s, cfg.calib_batches, self.seed)
+        self.calib_x = [x for x, _ in self.calib_batches]
         n_val = cfg.val_subset or len(s.x_val)
         self.val_x, self.val_y = s.x_val[:n_val], s.y_val[:n_val]
         self.example = torch.zeros(s.input_shape)
@@ -66,7 +71,8 @@ class Evaluator:
         from pipeline.prune import apply_genome
 
         return apply_genome(self.base_model, channels, self.example,
-                            importance=self.search_cfg.importance, batches=self.calib_batches)
+                            importance=self.importance or self.search_cfg.importance,
+                            batches=self.calib_batches)
 
     def evaluate(self, genomes: list[dict[str, int]], generation: int) -> list[Evaluation]:
         """Evaluate a generation; returns one Evaluation per genome (duplicates share one)."""

@@ -1,0 +1,214 @@
+"""Blended importance criteria against each single criterion, after the same recovery.
+
+    python -m bench.criteria_blend                          # digits, resnet20, 3 seeds (~10 min)
+    python -m bench.criteria_blend --data fashion-mnist --data-path DIR --models resnet20 \
+        bench.models:mobilenetv2_lite
+    python -m bench.criteria_blend --winners runs/X         # also at a run's GA winners
+    python -m bench.criteria_blend --smoke                  # tiny; checks the code path only
+
+For every seed: the blend is searched (agreement -> clusters -> pymoo GA on step-1 accuracy at
+the target architectures), then each single criterion and the blend prune the same trained
+baseline to the same architectures (uniform keeps), and every pruned model gets the same
+recovery (BN re-calibration, then a fixed number of KD steps, seeded). Accuracy is top-1 on the
+test split, which neither the blend search nor the recovery sees. The baseline is trained once
+(seed 0, cached); the seed varies the calibration batches, the blend search and the recovery.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+
+from bench.common import load_bench_inputs, write_result
+from pipeline.progress import status
+
+SINGLES = ["l1", "l2", "fpgm", "bn", "taylor"]
+# Sized for ~10 minutes on a quiet 2-core machine (resnet20 on digits): 36 recoveries of 40 KD
+# steps (about 2 epochs of digits, ~0.2 s a step) and 3 blend searches of <= 18 candidates.
+FULL = {"models": ["resnet20"], "seeds": [0, 1, 2], "keeps": [0.5, 0.3], "recover_steps": 40,
+        "train_epochs": None, "image_size": 32,
+        "criteria": {"population": 6, "generations": 3, "val_subset": 128}}
+# Smoke proves the code path works; its figures mean nothing (1-epoch baseline, 3 KD steps).
+SMOKE = {**FULL, "models": ["resnet20-tiny"], "seeds": [0], "keeps": [0.5], "recover_steps": 3,
+         "train_epochs": 1, "image_size": 8,
+         "criteria": {"population": 4, "generations": 1, "val_subset": 120}}
+
+
+def base_config(model: str, s: dict, data: str, data_path: str = ""):
+    from pipeline.config import load_config
+
+    overrides = [f"model.name={model}", f"data.name={data}", f"data.image_size={s['image_size']}",
+                 f"criteria.keeps={','.join(str(k) for k in s['keeps'])}",
+                 *(f"criteria.{k}={v}" for k, v in s["criteria"].items())]
+    if data_path:
+        overrides.append(f"data.path={data_path}")
+    if s["train_epochs"]:
+        overrides.append(f"train.epochs={s['train_epochs']}")
+    return load_config(overrides=overrides)
+
+
+def winner_targets(run_dir: str, space) -> dict:
+    """{winner-<reason>: channels} of a run folder's winners (manifest.json, read as data).
+
+    The run must have pruned the same trained model (same model, data and seed 0 baseline)."""
+    import json
+    from pathlib import Path
+
+    from pipeline.errors import UserError
+
+    manifests = sorted(Path(run_dir).glob("winners/*/manifest.json"))
+    if not manifests:
+        raise UserError(f"'{run_dir}' has no winners/*/manifest.json; pass a finished run folder")
+    out = {}
+    for path in manifests:
+        channels = json.loads(path.read_text()).get("channels")
+        space.validate(channels)
+        out[f"winner-{path.parent.name}"] = {k: int(v) for k, v in channels.items()}
+    return out
+
+
+def _recovered_accuracy(base_model, splits, genome, importance, batches, recover_cfg, steps, seed):
+    import torch
+
+    from pipeline.prune import apply_genome
+    from pipeline.recover import distill, evaluate, recalibrate_bn
+
+    torch.manual_seed(seed)
+    example = torch.zeros(splits.input_shape)
+    student = apply_genome(base_model, genome, example, importance=importance, batches=batches)
+    recalibrate_bn(student, [x for x, _ in batches])
+    model, _ = distill(student, base_model, splits, recover_cfg, seed, max_steps=steps)
+    model.eval()
+    return float(evaluate(model, splits.x_test, splits.y_test))
+
+
+def bench_model(model: str, s: dict, data: str, data_path: str, winners: str = "") -> dict:
+    import torch
+
+    from pipeline.criteria.study import run_study
+    from pipeline.prune import SearchSpace
+    from pipeline.search.fitness import calibration_batches
+
+    cfg = base_config(model, s, data, data_path)
+    splits, base_model, info = load_bench_inputs(cfg)
+    example = torch.zeros(splits.input_shape)
+    space = SearchSpace.from_model(base_model, example, round_to=1)
+    extra = winner_targets(winners, space) if winners else {}
+    targets = {**{f"uniform-{k:g}": space.uniform(k) for k in s["keeps"]}, **extra}
+    runs, studies, recover_s = [], [], 0.0
+    for seed in s["seeds"]:
+        batches = calibration_batches(splits, cfg.search.calib_batches, seed)
+        study = run_study(base_model, splits, space, cfg.criteria, batches, seed, extra)
+        studies.append({"seed": seed, "blend": study.blend, "clusters": study.clusters,
+                        "matrix": study.matrix, "fitness": study.fitness,
+                        "holdout": study.holdout, "study_s": study.seconds,
+                        "search_s": study.search_seconds,
+                        "search_evaluations": study.search_evaluations})
+        for label, genome in targets.items():
+            for name in SINGLES + ["blend"]:
+                importance = study.chosen() if name == "blend" else name
+                start = time.perf_counter()
+                acc = _recovered_accuracy(base_model, splits, genome, importance, batches,
+                                          cfg.recover, s["recover_steps"], seed)
+                recover_s += time.perf_counter() - start
+                runs.append({"seed": seed, "target": label, "importance": name,
+                             "accuracy_test": acc})
+                status(f"criteria bench {model} seed {seed} {label} {name}: test {100 * acc:.2f}%")
+    return {"baseline": {"accuracy_test": info["accuracy_test"], "training": info.get("training")},
+            "targets": targets, "runs": runs, "studies": studies,
+            "summary": summarise(runs, list(targets)),
+            "cost": {"blend_study_s": [st["study_s"] for st in studies],
+                     "blend_search_s": [st["search_s"] for st in studies],
+                     "blend_search_evaluations": [st["search_evaluations"] for st in studies],
+                     "recover_s_per_model": recover_s / max(1, len(runs))}}
+
+
+def summarise(runs: list[dict], targets: list[str]) -> dict:
+    """Per target and importance: median, min, max over seeds; the blend against the best
+    single criterion (by median), per seed: blend minus that criterion, in points. A tie: the
+    median difference is within half the spread of the per-seed differences (at least 0.1
+    point), i.e. the seeds do not agree on a winner."""
+    out = {}
+    for target in targets:
+        rows = {}
+        for name in SINGLES + ["blend"]:
+            accs = [r["accuracy_test"] for r in runs if r["target"] == target
+                    and r["importance"] == name]
+            rows[name] = {"median": statistics.median(accs), "min": min(accs), "max": max(accs),
+                          "n": len(accs)}
+        best = max(SINGLES, key=lambda n: rows[n]["median"])
+        diffs = [100 * (b["accuracy_test"] - o["accuracy_test"])
+                 for b in runs if b["target"] == target and b["importance"] == "blend"
+                 for o in runs if o["target"] == target and o["importance"] == best
+                 and o["seed"] == b["seed"]]
+        median_diff = statistics.median(diffs)
+        spread = max(diffs) - min(diffs)
+        verdict = ("tie" if abs(median_diff) <= max(spread / 2, 0.1)
+                   else "blend wins" if median_diff > 0 else "blend loses")
+        out[target] = {"rows": rows, "best_single": best,
+                       "blend_minus_best_points": {"median": median_diff, "min": min(diffs),
+                                                   "max": max(diffs)},
+                       "verdict": verdict}
+    return out
+
+
+def format_summary(result: dict) -> str:
+    lines = []
+    for model, r in result["models"].items():
+        for target, t in r["summary"].items():
+            lines.append(f"{model} {target} (test accuracy, median [min-max] over "
+                         f"{t['rows']['blend']['n']} seeds):")
+            for name, row in t["rows"].items():
+                lines.append(f"  {name:<7} {100 * row['median']:6.2f}% "
+                             f"[{100 * row['min']:.2f}-{100 * row['max']:.2f}]")
+            d = t["blend_minus_best_points"]
+            lines.append(f"  blend - {t['best_single']} (best single): {d['median']:+.2f} points "
+                         f"[{d['min']:+.2f}, {d['max']:+.2f}] -> {t['verdict']}")
+        c = r["cost"]
+        lines.append(f"{model} blend search cost: {statistics.median(c['blend_study_s']):.1f} s per "
+                     f"seed ({statistics.median(c['blend_search_evaluations']):.0f} pruned models "
+                     f"scored); one recovery {c['recover_s_per_model']:.1f} s")
+    return "\n".join(lines)
+
+
+def run(smoke: bool, data: str = "digits", data_path: str = "", models=None, seeds=None,
+        winners: str = "") -> dict:
+    s = dict(SMOKE if smoke else FULL)
+    if models:
+        s["models"] = list(models)
+    if seeds:
+        s["seeds"] = list(range(seeds))
+    start = time.perf_counter()
+    if winners and len(s["models"]) != 1:
+        from pipeline.errors import UserError
+
+        raise UserError("--winners names one run's architectures: pass exactly one --models")
+    result = {"data": data, "models": {m: bench_model(m, s, data, data_path, winners)
+                                       for m in s["models"]}}
+    result["wall_s"] = time.perf_counter() - start
+    write_result("criteria_blend", smoke, result, config={**s, "data": data}, seed=s["seeds"][0],
+                 devices=[])
+    status(format_summary(result))
+    return result
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--smoke", action="store_true", help="tiny settings; checks it works")
+    p.add_argument("--data", default="digits", help="data.name (digits, fashion-mnist, ...)")
+    p.add_argument("--data-path", default="", help="data.path, for data sets read from files")
+    p.add_argument("--models", nargs="+", help="zoo names or module:factory (default resnet20)")
+    p.add_argument("--seeds", type=int, help="number of seeds (default 3)")
+    p.add_argument("--winners", default="", metavar="RUN_DIR",
+                   help="also compare at the winners of this `edgeprune run` folder (same model)")
+    args = p.parse_args(argv)
+    import os
+
+    os.environ.setdefault("EDGEPRUNE_CACHE", "bench/results/tmp/cache")
+    run(args.smoke, args.data, args.data_path, args.models, args.seeds, args.winners)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
