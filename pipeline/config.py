@@ -80,8 +80,8 @@ class RecoverConfig:
     patience: int = 4
     finetune_epochs: int = 0         # sfp/asrfp: KD epochs after the final cut
     max_drop: float = 0.01           # "fastest within 1 point": allowed validation drop
-    max_candidates: int = 3          # front members recovered to find it, fastest first
-    candidate_gap: float = 0.15      # skip members whose search estimate is this far below
+    max_candidates: int = 3          # front members recovered to find it (see finish.candidate_order)
+    candidate_gap: float = 0.03      # faster members tried only if estimated within this
 
 
 @dataclass
