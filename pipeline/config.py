@@ -17,12 +17,18 @@ from pipeline.errors import UserError
 
 @dataclass
 class DataConfig:
-    name: str = "digits"          # digits | mnist | cifar10 | folder
-    path: str = ""                # files the user already has (mnist/cifar10/folder)
+    name: str = "digits"          # digits | mnist | fashion-mnist | cifar10 | folder | csv
+    path: str = ""                # files the user already has (fashion-mnist: its Debian path)
     image_size: int = 32
     val_fraction: float = 0.15
     test_fraction: float = 0.2
     batch_size: int = 64
+    limit: int = 0                # >0: a stratified, seeded subset of this many images
+    channels: str = "auto"        # folder/csv: auto (the model's first conv) | 1 | 3
+    lazy: str = "auto"            # folder/csv: read images from disk as needed: auto | true | false
+    eval_images: int = 2000       # lazy: val/test accuracy on at most this many (stratified)
+    crop_pad: int = 0             # lazy: train-time random crop from an image padded this much
+    flip: bool = False            # lazy: train-time random horizontal flip
 
 
 @dataclass
@@ -181,6 +187,7 @@ def _validate(cfg: Config) -> None:
         (0 < cfg.data.val_fraction < 1 and 0 < cfg.data.test_fraction < 1
          and cfg.data.val_fraction + cfg.data.test_fraction < 1,
          "data.val_fraction and data.test_fraction must be in (0, 1) and sum below 1"),
+        (cfg.data.image_size > 0, "data.image_size must be a positive number of pixels"),
         (set(cfg.export.formats) <= {"onnx", "tflite"} and cfg.export.formats,
          "export.formats must be a non-empty subset of onnx, tflite"),
     ]
