@@ -100,6 +100,18 @@ def default_workers() -> int:
     return min(4, max(0, (os.cpu_count() or 1) - 1))
 
 
+_POOL = None
+
+
+def _pool():
+    global _POOL
+    if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(max_workers=max(1, default_workers()), thread_name_prefix="decode")
+    return _POOL
+
+
 class LazyImages:
     """Tensor-like view of ImageFiles without augmentation: decodes only what is indexed."""
 
@@ -126,7 +138,10 @@ class LazyImages:
         idx = range(len(self.ds))[key] if isinstance(key, slice) else np.asarray(key).reshape(-1)
         if len(idx) == 0:
             return torch.empty((0, *self.shape[1:]))
-        return torch.from_numpy(np.stack([self._one(int(i)) for i in idx]))
+        if len(idx) < 8:
+            return torch.from_numpy(np.stack([self._one(int(i)) for i in idx]))
+        # Pillow releases the GIL while decoding and resizing: threads overlap a batch's files.
+        return torch.from_numpy(np.stack(list(_pool().map(self._one, [int(i) for i in idx]))))
 
     def numpy(self) -> np.ndarray:
         """Every image decoded: only for code that has not moved to loaders yet."""
