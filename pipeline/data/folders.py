@@ -74,7 +74,7 @@ def list_files(path: str) -> FileTable:
             for f in _images_in(root / cls):
                 paths.append(str(f)), targets.append(i)
         split = [""] * len(paths)
-        origin = "split here (your folder has no train/ val/ test/ sub-folders)"
+        origin = "your folder (no train/ val/ test/ sub-folders)"
     if not labels:
         raise UserError(f"'{root}' has no class sub-folders; put each class's images in its own "
                         f"folder (or in train/CLASS, val/CLASS, test/CLASS)")
@@ -118,7 +118,7 @@ def _list_csv(csv_path: Path) -> FileTable:
         raise UserError(f"'{csv_path}' has a split column but no 'train' rows; mark the images "
                         f"to train on")
     origin = (f"your CSV's own {'/'.join(given)} split" if width == 3
-              else "split here (your CSV has no split column)")
+              else "your CSV (no split column)")
     return FileTable(paths, targets, split, labels, origin)
 
 

@@ -82,7 +82,8 @@ def _files(cfg, seed: int, in_channels: int | None):
     raw = folders.read_all(sub, channels, cfg.image_size)
     from pipeline.data.select import Plan
 
-    local = Plan({p: (p, np.arange(len(keep[p]))) for p in keep}, plan.notes, plan.subset)
+    local = Plan({p: (p, np.arange(len(keep[p]))) for p in keep}, plan.notes, plan.subset,
+                 plan.origin)
     splits = build_splits(cfg.name, raw, local, describe(plan), cfg.image_size)
     splits.test_from_source = plan.indices["test"][0] == "test"
     return splits

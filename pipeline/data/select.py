@@ -51,6 +51,7 @@ class Plan:
     indices: dict[str, tuple[str, np.ndarray]]
     notes: dict[str, str]
     subset: str
+    origin: str = ""
 
 
 def plan_splits(parts_y: dict[str, np.ndarray], origin: str, limit: int, val_fraction: float,
@@ -73,13 +74,10 @@ def plan_splits(parts_y: dict[str, np.ndarray], origin: str, limit: int, val_fra
         tr, va = stratified_split(y[rest], val_fraction / (1.0 - test_fraction), seed)
         ind = {"train": (name, chosen[name][rest[tr]]), "val": (name, chosen[name][rest[va]]),
                "test": (name, chosen[name][test])}
-        how = f"stratified, seed {seed}"
-        notes = {"train": f"split here from {origin} ({how})", "val": f"split here ({how})",
-                 "test": f"split here ({how})"}
-        return Plan(ind, notes, subset)
+        return Plan(ind, {"train/val/test": f"split here (stratified, seed {seed})"}, subset, origin)
 
     ind = {p: (p, chosen[p]) for p in PARTS if p in parts_y}
-    notes = {p: f"{p} part of {origin}" for p in ind}
+    notes = {p: "as given" for p in ind}
     # A source with train and one of val/test: the other is carved from train, taking the
     # share of it that data.val_fraction / data.test_fraction give when this tool splits.
     for p, other in (("val", "test"), ("test", "val")):
@@ -90,10 +88,13 @@ def plan_splits(parts_y: dict[str, np.ndarray], origin: str, limit: int, val_fra
         src, idx = ind["train"]
         rest, carved = stratified_split(parts_y[src][idx], share, seed)
         ind["train"], ind[p] = (src, idx[rest]), (src, idx[carved])
-        notes["train"] = f"train part of {origin}, less the {p} carved from it"
-        notes[p] = f"carved from the train part ({100 * share:.1f}%, stratified, seed {seed})"
-    return Plan(ind, notes, subset)
+        notes["train"] = f"as given, less the {p} carved from it"
+        notes[p] = f"carved from train ({100 * share:.1f}%, stratified, seed {seed})"
+    return Plan(ind, {p: notes[p] for p in PARTS}, subset, origin)
 
 
 def describe(plan: Plan) -> str:
-    return "; ".join(f"{p}: {plan.notes[p]}" for p in PARTS) + f"; {plan.subset}"
+    """One line, e.g. "Fashion-MNIST's official train/test split: train as given, less the val
+    carved from it; val carved from train (18.8%, stratified, seed 0); test as given; all 70,000 images"."""
+    parts = "; ".join(f"{p} {note}" for p, note in plan.notes.items())
+    return f"{plan.origin}: {parts}; {plan.subset}"

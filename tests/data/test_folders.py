@@ -19,14 +19,14 @@ def test_train_val_test_folders_are_used_as_given(tmp_path):
     s = load_data(DataConfig(name="folder", path=str(tmp_path), lazy="false"), seed=0)
     assert (len(s.y_train), len(s.y_val), len(s.y_test)) == (24, 8, 12)
     assert s.labels == ["cat", "dog"] and s.test_from_source
-    assert "test part of your folder's own train/val/test split" in s.split_source
+    assert "your folder's own train/val/test split: train as given; val as given; test as given" in s.split_source
 
 
 def test_missing_val_folder_is_carved_from_train(tmp_path):
     _layout(tmp_path, parts=("train", "test"), n=(20, 5))
     s = load_data(DataConfig(name="folder", path=str(tmp_path)), seed=0)
     assert len(s.y_test) == 10 and len(s.y_train) + len(s.y_val) == 40 and len(s.y_val) > 0
-    assert "val: carved from the train part" in s.split_source
+    assert "val carved from train" in s.split_source
 
 
 def test_plain_class_folders_are_split_here(tmp_path):
@@ -34,7 +34,7 @@ def test_plain_class_folders_are_split_here(tmp_path):
         write_pngs(tmp_path / cls, 10)
     s = load_data(DataConfig(name="folder", path=str(tmp_path)), seed=0)
     assert len(s.y_train) + len(s.y_val) + len(s.y_test) == 30
-    assert not s.test_from_source and "split here" in s.split_source
+    assert not s.test_from_source and "train/val/test split here" in s.split_source
 
 
 def _csv(tmp_path, split_column=True):

@@ -25,8 +25,8 @@ def test_fashion_mnist_reads_idx_records_and_keeps_the_official_test_set(tmp_pat
     assert s.input_shape == (1, 1, 28, 28)
     assert len(s.y_test) == 30 and len(s.y_train) + len(s.y_val) == 100
     assert float(_test_pixels_raw(s).min()) > 127.0     # every test image is a t10k record
-    assert s.test_from_source and "test part of Fashion-MNIST's official" in s.split_source
-    assert "carved from the train part" in s.split_source
+    assert s.test_from_source and "Fashion-MNIST's official train/test split: " in s.split_source
+    assert "val carved from train" in s.split_source and "test as given" in s.split_source
 
 
 def test_fashion_mnist_absent_names_the_package(monkeypatch, tmp_path):

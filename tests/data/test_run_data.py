@@ -44,7 +44,7 @@ def test_weights_without_an_own_split_warn_and_channels_follow_the_model(tmp_pat
     err = capsys.readouterr().err
     assert splits.input_shape == (1, 1, 32, 32)          # RGB files, 1-channel model
     assert "may overlap the data your weights were trained on" in err
-    assert "data splits: train: split here" in err
+    assert "data splits: your folder (no train/ val/ test/ sub-folders): train/val/test split here" in err
 
 
 def test_an_own_split_needs_no_warning_and_is_recorded(tmp_path, monkeypatch, capsys):
@@ -58,7 +58,7 @@ def test_an_own_split_needs_no_warning_and_is_recorded(tmp_path, monkeypatch, ca
     assert "may overlap" not in capsys.readouterr().err
     record = json.loads(json.dumps(splits.describe()))
     assert record["test"] == 8 and record["test_from_source"]
-    assert "test part of your folder's own train/test split" in record["split_source"]
+    assert "your folder's own train/test split: train as given, less the val" in record["split_source"]
 
 
 def test_report_states_where_the_splits_came_from(tmp_path):
