@@ -138,10 +138,18 @@ class LazyImages:
         idx = range(len(self.ds))[key] if isinstance(key, slice) else np.asarray(key).reshape(-1)
         if len(idx) == 0:
             return torch.empty((0, *self.shape[1:]))
+        # Filled in place: stacking a list would hold every image twice at the peak.
+        out = np.empty((len(idx), *self.shape[1:]), dtype=np.float32)
+
+        def fill(k: int) -> None:
+            out[k] = self._one(int(idx[k]))
+
         if len(idx) < 8:
-            return torch.from_numpy(np.stack([self._one(int(i)) for i in idx]))
-        # Pillow releases the GIL while decoding and resizing: threads overlap a batch's files.
-        return torch.from_numpy(np.stack(list(_pool().map(self._one, [int(i) for i in idx]))))
+            for k in range(len(idx)):
+                fill(k)
+        else:  # Pillow releases the GIL while decoding and resizing: threads overlap the files
+            list(_pool().map(fill, range(len(idx))))
+        return torch.from_numpy(out)
 
     def numpy(self) -> np.ndarray:
         """Every image decoded: only for code that has not moved to loaders yet."""

@@ -65,3 +65,12 @@ def test_training_and_evaluation_run_on_lazy_splits(folder):
     model = build_model("resnet20-tiny", num_classes=3, in_channels=3)
     model, hist = train_baseline(model, s, TrainConfig(epochs=1, lr=0.05), seed=0, batch_size=16)
     assert hist.steps > 0 and 0.0 <= evaluate(model, s.x_val, s.y_val) <= 1.0
+
+
+def test_any_image_size_224_included(tmp_path):
+    for i, cls in enumerate(("a", "b")):
+        write_pngs(tmp_path / cls, 6, size=(300, 200), seed=i)
+    s = load_data(DataConfig(name="folder", path=str(tmp_path), lazy="true", image_size=224), seed=0)
+    assert s.input_shape == (1, 3, 224, 224) and s.x_test.shape[1:] == (3, 224, 224)
+    x, y = next(iter(s.loader("train", 4, workers=0)))
+    assert x.shape == (4, 3, 224, 224) and y.shape == (4,)
