@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.data.folders import decode
+from pipeline.errors import UserError
 
 
 @dataclass
@@ -84,7 +85,12 @@ class _EpochLoader:
         loader = DataLoader(Subset(self.ds, self.indices), batch_size=self.batch_size,
                             shuffle=self.shuffle, generator=gen, num_workers=self.workers,
                             persistent_workers=False)
-        yield from loader
+        try:
+            yield from loader
+        except UserError as exc:
+            # a worker's error comes back wrapped in its traceback text: keep the one line
+            last = str(exc).strip().splitlines()[-1]
+            raise UserError(last.split("UserError: ", 1)[-1]) from None
 
 
 def epoch_loader(ds: ImageFiles, batch_size: int, shuffle: bool = False, seed: int = 0,

@@ -31,10 +31,24 @@ def check_config(cfg) -> None:
 
 def load_data(cfg, seed: int, in_channels: int | None = None):
     """cfg: a DataConfig. in_channels: the model's first layer's, for data.channels=auto."""
+    check_config(cfg)
+    try:
+        return _load(cfg, seed, in_channels)
+    except OSError as exc:  # unreadable, permission denied, a name too long for the system...
+        where = _short(exc.filename or cfg.path)
+        raise UserError(f"cannot read the data at '{where}' ({exc.strerror or exc}); check "
+                        f"data.path and the files' permissions") from None
+
+
+def _short(path) -> str:
+    text = str(path)
+    return text if len(text) <= 120 else text[:60] + "..." + text[-40:]
+
+
+def _load(cfg, seed: int, in_channels: int | None):
     from pipeline.data.select import describe, plan_splits
     from pipeline.data.splits import build_splits
 
-    check_config(cfg)
     limit = getattr(cfg, "limit", 0)
     if cfg.name in ("folder", "csv"):
         return _files(cfg, seed, in_channels)

@@ -123,3 +123,11 @@ def test_bad_data_keys(tmp_path, key, value, words):
     setattr(cfg, key, value)
     with pytest.raises(UserError, match=words):
         load_data(cfg, seed=0)
+
+
+@pytest.mark.parametrize("name", ["folder", "csv", "mnist", "fashion-mnist", "cifar10"])
+def test_a_path_too_long_for_the_system_is_one_line(name):
+    path = "x" * 300 + (".csv" if name == "csv" else "")
+    with pytest.raises(UserError, match="File name too long") as err:
+        load_data(DataConfig(name=name, path=path), seed=0)
+    assert len(str(err.value)) < 300

@@ -74,3 +74,14 @@ def test_any_image_size_224_included(tmp_path):
     assert s.input_shape == (1, 3, 224, 224) and s.x_test.shape[1:] == (3, 224, 224)
     x, y = next(iter(s.loader("train", 4, workers=0)))
     assert x.shape == (4, 3, 224, 224) and y.shape == (4,)
+
+
+def test_a_file_damaged_after_loading_is_one_line_from_a_worker(folder):
+    from pipeline.errors import UserError
+
+    s = _lazy(folder)
+    open(s.datasets["train"].paths[0], "wb").write(b"gone")
+    with pytest.raises(UserError, match="cannot be decoded") as err:
+        for _ in s.loader("train", 8, workers=1):
+            pass
+    assert "\n" not in str(err.value) and "Traceback" not in str(err.value)
