@@ -57,6 +57,18 @@ class Plan:
 def plan_splits(parts_y: dict[str, np.ndarray], origin: str, limit: int, val_fraction: float,
                 test_fraction: float, seed: int) -> Plan:
     """parts_y: labels of "all", or of some of train/val/test (the source's own split)."""
+    if "all" not in parts_y and len(parts_y.get("train", ())) == 0:
+        raise UserError(f"{origin} has no training images; put the images to train on in its "
+                        f"train part")
+    plan = _plan(parts_y, origin, limit, val_fraction, test_fraction, seed)
+    empty = [p for p in PARTS if len(plan.indices[p][1]) == 0]
+    if empty:
+        raise UserError(f"the {empty[0]} split would hold no images ({plan.subset}); give more "
+                        f"images or a larger data.limit")
+    return plan
+
+
+def _plan(parts_y, origin, limit, val_fraction, test_fraction, seed) -> Plan:
     total = sum(len(y) for y in parts_y.values())
     chosen = {}
     for name, y in parts_y.items():

@@ -90,3 +90,9 @@ def test_image_size_must_be_positive(size):
         load_data(DataConfig(image_size=size), seed=0)
     with pytest.raises(UserError, match="data.image_size"):
         load_config(None, [f"data.image_size={size}"])
+
+
+def test_a_limit_too_small_for_a_split_is_one_line(tmp_path):
+    write_idx_set(tmp_path, n_train=200, n_test=5)     # 20 of 205: the test part's share rounds to 0
+    with pytest.raises(UserError, match="test split would hold no images"):
+        load_data(DataConfig(name="mnist", path=str(tmp_path), limit=20), seed=0)
