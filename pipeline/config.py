@@ -187,13 +187,15 @@ def _validate(cfg: Config) -> None:
         (0 < cfg.data.val_fraction < 1 and 0 < cfg.data.test_fraction < 1
          and cfg.data.val_fraction + cfg.data.test_fraction < 1,
          "data.val_fraction and data.test_fraction must be in (0, 1) and sum below 1"),
-        (cfg.data.image_size > 0, "data.image_size must be a positive number of pixels"),
         (set(cfg.export.formats) <= {"onnx", "tflite"} and cfg.export.formats,
          "export.formats must be a non-empty subset of onnx, tflite"),
     ]
     for ok, msg in checks:
         if not ok:
             raise UserError(msg)
+    from pipeline.data.load import check_config  # data keys: checked before any run folder is written
+
+    check_config(cfg.data)
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Config:

@@ -27,6 +27,9 @@ def check_config(cfg) -> None:
         raise UserError(f"data.channels must be auto, 1 or 3, got {cfg.channels!r}")
     if str(getattr(cfg, "lazy", "auto")).lower() not in ("auto", "true", "false"):
         raise UserError(f"data.lazy must be auto, true or false, got {cfg.lazy!r}")
+    for key in ("eval_images", "crop_pad"):
+        if getattr(cfg, key, 0) < 0:
+            raise UserError(f"data.{key} must be >= 0, got {getattr(cfg, key)}")
 
 
 def load_data(cfg, seed: int, in_channels: int | None = None):

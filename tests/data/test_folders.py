@@ -117,7 +117,9 @@ def test_a_truncated_png_is_caught_before_training(tmp_path):
 
 @pytest.mark.parametrize("key, value, words", [("channels", "2", "data.channels"),
                                                 ("lazy", "maybe", "data.lazy"),
-                                                ("limit", -1, "data.limit")])
+                                                ("limit", -1, "data.limit"),
+                                                ("eval_images", -1, "data.eval_images"),
+                                                ("crop_pad", -2, "data.crop_pad")])
 def test_bad_data_keys(tmp_path, key, value, words):
     cfg = DataConfig(name="folder", path=str(tmp_path))
     setattr(cfg, key, value)
