@@ -1,4 +1,5 @@
-"""Image files the user has: class folders, a train/ val/ test/ layout, or a CSV of path,label[,split].
+"""Image files the user has: class folders, a train/ val/ test/ layout, or a CSV of
+path,label[,split].
 
 Listing is separate from decoding so the lazy reader (lazy.py) can keep only paths in memory.
 Decoding uses Pillow: converted to grey (1 channel) or RGB (3), resized bilinearly to
@@ -89,7 +90,8 @@ def _list_csv(csv_path: Path) -> FileTable:
     try:
         rows = list(csv.reader(csv_path.read_text(encoding="utf-8").splitlines()))
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise UserError(f"'{csv_path}' is not a UTF-8 CSV ({exc}); write it as path,label[,split]") from None
+        raise UserError(f"'{csv_path}' is not a UTF-8 CSV ({exc}); write it as "
+                        f"path,label[,split]") from None
     rows = [r for r in rows if any(c.strip() for c in r)]
     if rows and [c.strip().lower() for c in rows[0][:2]] == ["path", "label"]:
         rows = rows[1:]

@@ -34,7 +34,8 @@ def read_idx(path: Path) -> np.ndarray:
     ndim = data[3]
     head = 4 + 4 * ndim
     if len(data) < head:
-        raise UserError(f"'{path}' is truncated inside its IDX header; replace it with an intact copy")
+        raise UserError(f"'{path}' is truncated inside its IDX header; replace it with an "
+                        f"intact copy")
     dims = struct.unpack(">" + "I" * ndim, data[4:head])
     expected = int(np.prod(dims, dtype=np.int64))
     if len(data) - head != expected:

@@ -55,7 +55,8 @@ def lazy_splits(cfg, table, plan, channels: int, seed: int):
     return Splits(
         name=cfg.name, x_train=LazyImages(datasets["train"]),
         y_train=torch.as_tensor(datasets["train"].targets, dtype=torch.long),
-        x_val=evals["val"][0], y_val=evals["val"][1], x_test=evals["test"][0], y_test=evals["test"][1],
+        x_val=evals["val"][0], y_val=evals["val"][1],
+        x_test=evals["test"][0], y_test=evals["test"][1],
         mean=[float(m) for m in mean], std=[float(s) for s in std], labels=table.labels,
         split_source=source, test_from_source=plan.indices["test"][0] == "test",
         lazy=True, datasets=datasets)

@@ -106,7 +106,8 @@ def _plan(parts_y, origin, limit, val_fraction, test_fraction, seed) -> Plan:
 
 
 def describe(plan: Plan) -> str:
-    """One line, e.g. "Fashion-MNIST's official train/test split: train as given, less the val
-    carved from it; val carved from train (18.7%, stratified, seed 0); test as given; all 70,000 images"."""
+    """One line, e.g. "Fashion-MNIST's official train/test split: train as given, less the
+    val carved from it; val carved from train (18.7%, stratified, seed 0); test as given;
+    all 70,000 images"."""
     parts = "; ".join(f"{p} {note}" for p, note in plan.notes.items())
     return f"{plan.origin}: {parts}; {plan.subset}"

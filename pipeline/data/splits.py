@@ -58,7 +58,8 @@ class Splits:
         if self.lazy and part in self.datasets:
             from pipeline.data.lazy import epoch_loader
 
-            return epoch_loader(self.datasets[part], batch_size, shuffle, seed, limit, augment, workers)
+            return epoch_loader(self.datasets[part], batch_size, shuffle, seed, limit, augment,
+                                workers)
         x, y = getattr(self, f"x_{part}"), getattr(self, f"y_{part}")
         if limit:
             x, y = x[:limit], y[:limit]
@@ -86,7 +87,8 @@ def build_splits(name: str, raw: RawData, plan: Plan, source: str, image_size: i
         x, y = raw.parts[src]
         xt = torch.as_tensor(np.ascontiguousarray(to_float(x[idx])), dtype=torch.float32)
         if xt.shape[-1] != image_size or xt.shape[-2] != image_size:
-            xt = F.interpolate(xt, size=(image_size, image_size), mode="bilinear", align_corners=False)
+            xt = F.interpolate(xt, size=(image_size, image_size), mode="bilinear",
+                               align_corners=False)
         tensors[part] = (xt, torch.as_tensor(y[idx], dtype=torch.long))
     x_train = tensors["train"][0]
     mean = x_train.mean(dim=(0, 2, 3))
