@@ -157,6 +157,39 @@ class LazyImages:
             list(_pool().map(fill, range(len(idx))))
         return torch.from_numpy(out)
 
+    def batches(self, order, batch_size: int, workers: int | None = None):
+        """x[order[i:i + batch_size]] for each i, decoded ahead by worker processes.
+
+        The same tensors as indexing batch by batch, in the same order, so a training loop
+        may switch to it (`if hasattr(x, "batches")`) without changing its results.
+        """
+        from torch.utils.data import DataLoader
+
+        order = [int(i) for i in order]
+        chunks = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+        workers = default_workers() if workers is None else workers
+        loader = DataLoader(_Raw(self), batch_sampler=chunks, num_workers=workers)
+        try:
+            yield from (x for x, _ in loader)
+        except UserError as exc:
+            last = str(exc).strip().splitlines()[-1]
+            raise UserError(last.split("UserError: ", 1)[-1]) from None
+
     def numpy(self) -> np.ndarray:
         """Every image decoded: only for code that has not moved to loaders yet."""
         return self[:].numpy()
+
+
+class _Raw:
+    """Item i of a LazyImages (no augmentation) as a Dataset for batches()."""
+
+    def __init__(self, view: LazyImages):
+        self.view = view
+
+    def __len__(self) -> int:
+        return len(self.view)
+
+    def __getitem__(self, i: int):
+        import torch
+
+        return torch.from_numpy(self.view._one(int(i))), 0

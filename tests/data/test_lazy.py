@@ -85,3 +85,24 @@ def test_a_file_damaged_after_loading_is_one_line_from_a_worker(folder):
         for _ in s.loader("train", 8, workers=1):
             pass
     assert "\n" not in str(err.value) and "Traceback" not in str(err.value)
+
+
+def test_batches_from_workers_equal_indexing(folder):
+    s = _lazy(folder)
+    order = torch.randperm(len(s.x_train), generator=torch.Generator().manual_seed(0))
+    streamed = list(s.x_train.batches(order, 16, workers=2))
+    indexed = [s.x_train[order[i:i + 16]] for i in range(0, len(order), 16)]
+    assert len(streamed) == len(indexed)
+    assert all(torch.equal(a, b) for a, b in zip(streamed, indexed))
+
+
+def test_the_training_loop_streams_lazy_images_like_tensors(folder):
+    from pipeline.recover.loop import batches
+
+    s = _lazy(folder)
+    whole = s.x_train[:]                       # the same images, materialised
+    for bs in (16, len(s.y_train) - 1):        # the second leaves a last batch of one (dropped)
+        lazy = list(batches(s.x_train, s.y_train, bs, torch.Generator().manual_seed(1)))
+        eager = list(batches(whole, s.y_train, bs, torch.Generator().manual_seed(1)))
+        assert len(lazy) == len(eager)
+        assert all(torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) for a, b in zip(lazy, eager))
