@@ -17,12 +17,18 @@ from pipeline.errors import UserError
 
 @dataclass
 class DataConfig:
-    name: str = "digits"          # digits | mnist | cifar10 | folder
-    path: str = ""                # files the user already has (mnist/cifar10/folder)
+    name: str = "digits"          # digits | mnist | fashion-mnist | cifar10 | folder | csv
+    path: str = ""                # files the user already has (fashion-mnist: its Debian path)
     image_size: int = 32
     val_fraction: float = 0.15
     test_fraction: float = 0.2
     batch_size: int = 64
+    limit: int = 0                # >0: a stratified, seeded subset of this many images
+    channels: str = "auto"        # folder/csv: auto (the model's first conv) | 1 | 3
+    lazy: str = "auto"            # folder/csv: read images from disk as needed: auto | true | false
+    eval_images: int = 2000       # lazy: val/test accuracy on at most this many (stratified)
+    crop_pad: int = 0             # lazy: train-time random crop from an image padded this much
+    flip: bool = False            # lazy: train-time random horizontal flip
 
 
 @dataclass
@@ -219,6 +225,9 @@ def _validate(cfg: Config) -> None:
     for ok, msg in checks:
         if not ok:
             raise UserError(msg)
+    from pipeline.data.load import check_config  # data keys: checked before any run folder is written
+
+    check_config(cfg.data)
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Config:

@@ -77,9 +77,14 @@ def load_inputs(cfg, clock: StageClock | None = None):
     clock = clock or StageClock()
     torch.manual_seed(cfg.seed)
     with clock.stage("data"):
-        splits = load_data(cfg.data, cfg.seed)
+        splits = load_data(cfg.data, cfg.seed, in_channels=_model_channels(cfg))
     status(f"data: {cfg.data.name}, {len(splits.x_train)} train / {len(splits.x_val)} val / "
            f"{len(splits.x_test)} test, input {list(splits.input_shape)}")
+    status(f"data splits: {splits.split_source}")
+    if cfg.model.weights and not splits.test_from_source:
+        status("warning: the test split was drawn here, so it may overlap the data your weights "
+               "were trained on; give your own split (train/ val/ test/ folders or a CSV "
+               "path,label,split) for a test accuracy you can trust")
     with clock.stage("train"):
         base_model, base_info = get_baseline(cfg, splits)
     status(f"baseline: val accuracy {100 * base_info['accuracy_val']:.2f}%, "
@@ -87,10 +92,22 @@ def load_inputs(cfg, clock: StageClock | None = None):
     return splits, base_model, base_info
 
 
+def _model_channels(cfg) -> int | None:
+    """data.channels=auto on image files: a user model's first conv decides (zoo models adapt)."""
+    from pipeline.data import first_conv_in_channels
+    from pipeline.models import build_model, is_zoo_model
+
+    if cfg.data.name not in ("folder", "csv") or cfg.data.channels != "auto" \
+            or is_zoo_model(cfg.model.name):
+        return None
+    return first_conv_in_channels(build_model(cfg.model.name))
+
+
 def _stages(cfg, profile, run_dir: Path, clock: StageClock) -> dict:
     from pipeline.devices import MeasurementCache, open_device
 
     splits, base_model, base_info = load_inputs(cfg, clock)
+    write_json_atomic(run_dir / "data.json", splits.describe())
     from pipeline.finish import finish_winners
     from pipeline.search_stage import run_search_stage
 
@@ -112,7 +129,8 @@ def _stages(cfg, profile, run_dir: Path, clock: StageClock) -> dict:
     shutil.rmtree(run_dir / "search_work", ignore_errors=True)
     with clock.stage("report"):
         _report(run_dir)
-    return {"run_dir": str(run_dir), "baseline": baseline, "winners": winners}
+    return {"run_dir": str(run_dir), "baseline": baseline, "winners": winners,
+            "data": splits.describe()}
 
 
 def _report(run_dir: Path) -> None:

@@ -71,13 +71,13 @@ def run(args) -> int:
 def _export(winner, data_cfg, seed, formats, int8, args, device_name) -> dict:
     import contextlib
 
-    from pipeline.data import load_data
+    from pipeline.data import first_conv_in_channels, load_data
     from pipeline.export import export_winner, read_manifest, write_bundle
     from pipeline.progress import status
     from pipeline.prune import load_pruned
 
     model, _ = load_pruned(winner)
-    splits = load_data(data_cfg, seed)
+    splits = load_data(data_cfg, seed, in_channels=first_conv_in_channels(model))
     with contextlib.ExitStack() as stack:
         device = None
         if device_name:

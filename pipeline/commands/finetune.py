@@ -121,7 +121,7 @@ def run(args) -> int:
     if args.feature_weight is not None:
         rcfg.feature_weight = args.feature_weight
 
-    splits = load_data(data_cfg, split_seed)
+    splits = load_data(data_cfg, split_seed, in_channels=int(record["input_shape"][1]))
     student, meta = load_pruned(winner)
     teacher = _teacher(args, run_cfg, record, splits)
     example = torch.zeros(splits.input_shape)

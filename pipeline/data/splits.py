@@ -1,16 +1,24 @@
 """A data set as train/val/test tensors, normalised, with its labels and normalisation."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline.errors import UserError
+from pipeline.data.raw import RawData, to_float
+from pipeline.data.select import Plan
 
 
 @dataclass
 class Splits:
-    """Images are float32 NCHW, already normalised with `mean`/`std` (per channel)."""
+    """Images are float32 NCHW, already normalised with `mean`/`std` (per channel).
+
+    split_source says where each part came from (the source's own split, or split here) and
+    how many images were used; the run summary and report print it. test_from_source is True
+    when the test images were set apart by the user or the data set, not by this tool.
+    A lazy Splits (data.lazy) holds x_train as a LazyImages (decoded on indexing) and val/test
+    as bounded materialised subsets; `loader("train", ...)` streams with worker processes.
+    """
 
     name: str
     x_train: "torch.Tensor"
@@ -22,6 +30,10 @@ class Splits:
     mean: list[float]
     std: list[float]
     labels: list[str]
+    split_source: str = ""
+    test_from_source: bool = False
+    lazy: bool = False
+    datasets: dict = field(default_factory=dict)   # lazy only: part -> ImageFiles
 
     @property
     def input_shape(self) -> tuple[int, int, int, int]:
@@ -31,10 +43,23 @@ class Splits:
     def num_classes(self) -> int:
         return len(self.labels)
 
-    def loader(self, part: str, batch_size: int, shuffle: bool = False, seed: int = 0, limit: int = 0):
+    def describe(self) -> dict:
+        """Sizes and origins, as written into the run folder (data.json)."""
+        return {"name": self.name, "train": len(self.y_train), "val": len(self.y_val),
+                "test": len(self.y_test), "split_source": self.split_source,
+                "test_from_source": self.test_from_source, "lazy": self.lazy,
+                "input_shape": list(self.input_shape), "labels": list(self.labels)}
+
+    def loader(self, part: str, batch_size: int, shuffle: bool = False, seed: int = 0, limit: int = 0,
+               augment: bool = False, workers: int | None = None):
         import torch
         from torch.utils.data import DataLoader, TensorDataset
 
+        if self.lazy and part in self.datasets:
+            from pipeline.data.lazy import epoch_loader
+
+            return epoch_loader(self.datasets[part], batch_size, shuffle, seed, limit, augment,
+                                workers)
         x, y = getattr(self, f"x_{part}"), getattr(self, f"y_{part}")
         if limit:
             x, y = x[:limit], y[:limit]
@@ -45,30 +70,27 @@ class Splits:
 def split_arrays(images: np.ndarray, targets: np.ndarray, val_fraction: float, test_fraction: float,
                  seed: int):
     """Stratified train/val/test split with a fixed seed (scikit-learn)."""
-    from sklearn.model_selection import train_test_split
+    from pipeline.data.select import plan_splits
 
-    x_rest, x_test, y_rest, y_test = train_test_split(
-        images, targets, test_size=test_fraction, random_state=seed, stratify=targets)
-    val_of_rest = val_fraction / (1.0 - test_fraction)
-    x_train, x_val, y_train, y_val = train_test_split(
-        x_rest, y_rest, test_size=val_of_rest, random_state=seed, stratify=y_rest)
-    return (x_train, y_train), (x_val, y_val), (x_test, y_test)
+    plan = plan_splits({"all": targets}, "", 0, val_fraction, test_fraction, seed)
+    return tuple((images[plan.indices[p][1]], targets[plan.indices[p][1]])
+                 for p in ("train", "val", "test"))
 
 
-def make_splits(name: str, images: np.ndarray, targets: np.ndarray, labels: list[str],
-                image_size: int, val_fraction: float, test_fraction: float, seed: int) -> Splits:
-    """images: N,C,H,W float in [0, 1]; resized to image_size, normalised by train statistics."""
+def build_splits(name: str, raw: RawData, plan: Plan, source: str, image_size: int) -> Splits:
+    """Materialise a plan: resize to image_size, normalise by the train part's statistics."""
     import torch
     import torch.nn.functional as F
 
-    parts = split_arrays(images, targets, val_fraction, test_fraction, seed)
-    tensors = []
-    for x, y in parts:
-        xt = torch.as_tensor(np.ascontiguousarray(x), dtype=torch.float32)
+    tensors = {}
+    for part, (src, idx) in plan.indices.items():
+        x, y = raw.parts[src]
+        xt = torch.as_tensor(np.ascontiguousarray(to_float(x[idx])), dtype=torch.float32)
         if xt.shape[-1] != image_size or xt.shape[-2] != image_size:
-            xt = F.interpolate(xt, size=(image_size, image_size), mode="bilinear", align_corners=False)
-        tensors.append((xt, torch.as_tensor(y, dtype=torch.long)))
-    x_train = tensors[0][0]
+            xt = F.interpolate(xt, size=(image_size, image_size), mode="bilinear",
+                               align_corners=False)
+        tensors[part] = (xt, torch.as_tensor(y[idx], dtype=torch.long))
+    x_train = tensors["train"][0]
     mean = x_train.mean(dim=(0, 2, 3))
     std = x_train.std(dim=(0, 2, 3)).clamp_min(1e-6)
 
@@ -77,25 +99,9 @@ def make_splits(name: str, images: np.ndarray, targets: np.ndarray, labels: list
 
     return Splits(
         name=name,
-        x_train=norm(tensors[0][0]), y_train=tensors[0][1],
-        x_val=norm(tensors[1][0]), y_val=tensors[1][1],
-        x_test=norm(tensors[2][0]), y_test=tensors[2][1],
-        mean=[float(m) for m in mean], std=[float(s) for s in std], labels=labels,
+        x_train=norm(tensors["train"][0]), y_train=tensors["train"][1],
+        x_val=norm(tensors["val"][0]), y_val=tensors["val"][1],
+        x_test=norm(tensors["test"][0]), y_test=tensors["test"][1],
+        mean=[float(m) for m in mean], std=[float(s) for s in std], labels=raw.labels,
+        split_source=source, test_from_source=plan.indices["test"][0] == "test",
     )
-
-
-def load_data(cfg, seed: int) -> Splits:
-    """cfg: a DataConfig."""
-    from pipeline.data import sources
-
-    loaders = {
-        "digits": sources.digits,
-        "mnist": sources.mnist,
-        "cifar10": sources.cifar10,
-        "folder": sources.image_folder,
-    }
-    if cfg.name not in loaders:
-        raise UserError(f"unknown data set '{cfg.name}'; use one of {', '.join(loaders)}")
-    images, targets, labels = loaders[cfg.name](cfg.path)
-    return make_splits(cfg.name, images, targets, labels, cfg.image_size,
-                       cfg.val_fraction, cfg.test_fraction, seed)

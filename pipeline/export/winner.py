@@ -55,7 +55,8 @@ def export_winner(model, out_dir, splits, *, formats=FORMATS, int8: bool = False
     reference = torch_logits(model, splits.x_test)
     rng = np.random.default_rng(seed)
     n_train = len(splits.x_train)
-    calib_x = splits.x_train.numpy()[rng.choice(n_train, min(n_train, calib_samples), replace=False)]
+    # index before .numpy(): a lazily read training set decodes only the images drawn
+    calib_x = splits.x_train[rng.choice(n_train, min(n_train, calib_samples), replace=False)].numpy()
 
     keys = [*formats] + ([f"{f}_int8" for f in formats] if int8 else [])
     artifacts = {key: _empty_entry() for key in keys}

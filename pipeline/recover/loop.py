@@ -58,6 +58,12 @@ def batches(x, y, batch_size: int, gen):
     import torch
 
     perm = torch.randperm(x.shape[0], generator=gen)
+    if hasattr(x, "batches"):  # images read lazily from disk: decoded ahead by worker processes
+        if len(perm) % batch_size == 1:
+            perm = perm[:-1]
+        for i, xb in enumerate(x.batches(perm, batch_size)):
+            yield xb, y[perm[i * batch_size:(i + 1) * batch_size]]
+        return
     for i in range(0, len(perm), batch_size):
         idx = perm[i:i + batch_size]
         if len(idx) < 2:

@@ -2,7 +2,7 @@
 nothing fetched), readable straight from disk or mailed around.
 
 Reads from the run folder: config.toml, pareto.json, evaluations.jsonl, winners/*/manifest.json
-and, when present, timings.json. pareto.json may hold "flops_points": individuals a FLOPs-only
+and, when present, timings.json and data.json (split sizes and origins). pareto.json may hold "flops_points": individuals a FLOPs-only
 search would pick, measured on the device, drawn for comparison. Every key but a winner's channels is optional: a missing
 value shows as a dash rather than failing the report of a run that did finish.
 """
@@ -173,6 +173,15 @@ def _notes(pareto: dict, winners: list[tuple[str, dict]]) -> tuple[str, str]:
     return html_notes, "; ".join(short)
 
 
+def _data_note(data: dict) -> str:
+    """Where each split came from (data.json, written by the run), beside the figures."""
+    if not isinstance(data, dict) or not data.get("split_source"):
+        return ""
+    sizes = f"{data.get('train', DASH)} train / {data.get('val', DASH)} val / {data.get('test', DASH)} test"
+    return (f"<p>Data <b>{html.escape(str(data.get('name', DASH)))}</b>: {html.escape(sizes)}. "
+            f"{html.escape(str(data['split_source']))}.</p>")
+
+
 def write_report(run_dir) -> Path:
     """Render run_dir/report.html (and the PNGs it embeds, under run_dir/figures/)."""
     run_dir = Path(run_dir)
@@ -180,6 +189,7 @@ def write_report(run_dir) -> Path:
     pareto, evaluations, winners = run["pareto"], run["evaluations"], run["winners"]
     baseline = pareto.get("baseline") or {}
     banner, short_note = _notes(pareto, winners)
+    banner += _data_note(_read_json(run_dir / "data.json", {}))
     figures = run_dir / "figures"
     caption = html.escape(short_note)
 
