@@ -1,0 +1,106 @@
+"""Two emulated aarch64 boards on two loopback ports as one pool; one is switched off while
+a generation is being measured, and no measurement is lost.
+
+Slow: the board's rootfs is built once (about 40 s, kept in $EDGEPRUNE_BOARD_DIR or the temp
+dir, shared with tests/board), each board's runner starts under qemu in seconds.
+"""
+import os
+import re
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.board.conftest import edgeprune, require_board_host
+
+pytestmark = [pytest.mark.slow, pytest.mark.ssh]
+
+SHAPE = (1, 3, 16, 16)
+NAMES = ("pool-a", "pool-b")
+
+
+@pytest.fixture(scope="module")
+def two_boards(tmp_path_factory):
+    from pipeline.board.sshd import free_port
+
+    require_board_host()
+    folder = Path(os.environ.get("EDGEPRUNE_BOARD_DIR")
+                  or Path(tempfile.gettempdir()) / f"edgeprune-board-{os.getuid()}")
+    env = dict(os.environ, EDGEPRUNE_NO_PROGRESS="1",
+               EDGEPRUNE_PROFILES=str(tmp_path_factory.mktemp("profiles")))
+    ports = []
+    for name in NAMES:
+        port = free_port()
+        done = edgeprune("board", "emulate", "--dir", str(folder), "--name", name, "--port",
+                         str(port), "--no-install-profile", env=env)
+        assert f"127.0.0.1:{port}" in done.stdout
+        ports.append(port)
+    yield folder, ports, env
+    for name in NAMES:
+        edgeprune("board", "stop", "--dir", str(folder), "--name", name, env=env, check=False)
+
+
+def pool_profile(folder: Path, ports, out: Path) -> Path:
+    """One profile for both boards: their shared key, both host keys, `hosts` for the ports."""
+    first = folder / "boards" / NAMES[0]
+    text = (first / f"{NAMES[0]}.toml").read_text()
+    known = "".join((folder / "boards" / n / "ssh" / "known_hosts").read_text() for n in NAMES)
+    (out / "known_hosts").write_text(known)
+    text = re.sub(r'(?m)^name = .*$', 'name = "qemu-pool"', text)
+    text = re.sub(r'(?m)^port = .*$',
+                  "hosts = [" + ", ".join(f'"127.0.0.1:{p}"' for p in ports) + "]", text)
+    text = re.sub(r'(?m)^key_file = .*$', f'key_file = "{first / "ssh" / "id_ed25519"}"', text)
+    text = re.sub(r'(?m)^known_hosts = .*$', f'known_hosts = "{out / "known_hosts"}"', text)
+    # emulation on a shared host: levels differ by load, not by board
+    text = text.replace("[drift]\nevery = 0", "[drift]\nevery = 0\ntolerance = 1.0")
+    text = text.replace("[measure]\n", "[measure]\nmax_retries = 1\n")
+    path = out / "qemu-pool.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_board_switched_off_mid_generation_loses_no_measurement(two_boards, tmp_path, capsys):
+    from pipeline import board
+    from pipeline.devices import load_profile
+    from pipeline.devices.device import Device
+    from pipeline.devices.testing_models import make_conv_onnx
+    from pipeline.pool import BoardPool
+
+    folder, ports, env = two_boards
+    profile = load_profile(pool_profile(folder, ports, tmp_path))
+    assert len(profile.hosts) == 2
+    models = [make_conv_onnx(tmp_path / f"m{w}.onnx", widths=(w, 2 * w), input_shape=SHAPE)
+              for w in range(4, 36, 2)]
+    victim = f"127.0.0.1:{ports[1]}"
+    calls = {"n": 0}
+    stopper = []
+
+    class SwitchedOffBoard(Device):
+        """The second board; during its third measurement the board is switched off."""
+
+        def measure(self, paths, input_shape):
+            calls["n"] += 1
+            if calls["n"] == 3:
+                t = threading.Timer(0.05, board.stop, [folder, NAMES[1]])
+                t.start()
+                stopper.append(t)
+            return super().measure(paths, input_shape)
+
+    def factory(p):
+        return SwitchedOffBoard(p) if p.port == ports[1] else Device(p)
+
+    pool = BoardPool(profile, device_factory=factory)
+    try:
+        ms = pool.measure(models, SHAPE)
+    finally:
+        pool.close()
+        for t in stopper:
+            t.join()
+    assert len(ms) == len(models) and all(m.stats.p50_ms > 0 and m.stats.n > 0 for m in ms)
+    boards = [m.facts["board"] for m in ms]
+    assert victim in pool.set_aside and pool.requeued >= 1
+    assert boards.count(victim) >= 1, "the second board measured before it was switched off"
+    assert boards.count(f"127.0.0.1:{ports[0]}") > boards.count(victim)
+    assert "go back to the queue" in capsys.readouterr().err
+    assert all(m.facts["runtime_version"] for m in ms)  # the aarch64 runtime measured each
