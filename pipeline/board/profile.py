@@ -69,3 +69,28 @@ def write_profiles(board: Path, port: int, install_to: Path | None, name: str | 
         written[1].write_text(profile_text(board, port, relative=False, name=name,
                                            python=python))
     return written
+
+
+def write_pool_profile(board: Path, names: list[str], out: Path, pool_name: str = "qemu-pool",
+                       tolerance: float = 1.0) -> Path:
+    """One profile for several named boards of `board` (running): `[ssh] hosts` lists their
+    ports, their shared key logs in, one known_hosts holds every board's host key.
+
+    tolerance: the pool's level check; emulated boards on one shared host differ by its load,
+    not by hardware, so the default accepts them all.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    insts = [board / "boards" / n for n in names]
+    ports = [json.loads((i / "board.json").read_text())["port"] for i in insts]
+    known = out / f"{pool_name}.known_hosts"
+    known.write_text("".join((i / "ssh" / "known_hosts").read_text() for i in insts))
+    text = profile_text(insts[0], ports[0], relative=False, name=pool_name,
+                        python=board / "bin" / "python3")
+    hosts = ", ".join(f'"{HOST}:{p}"' for p in ports)
+    text = text.replace(f"port = {ports[0]}\n", f"hosts = [{hosts}]\n")
+    text = text.replace(f"known_hosts = {json.dumps(str(insts[0].resolve() / 'ssh' / 'known_hosts'))}",
+                        f"known_hosts = {json.dumps(str(known.resolve()))}")
+    text = text.replace("[drift]\nevery = 0\n", f"[drift]\nevery = 0\ntolerance = {tolerance}\n")
+    path = out / f"{pool_name}.toml"
+    path.write_text(text)
+    return path

@@ -5,7 +5,6 @@ Slow: the board's rootfs is built once (about 40 s, kept in $EDGEPRUNE_BOARD_DIR
 dir, shared with tests/board), each board's runner starts under qemu in seconds.
 """
 import os
-import re
 import tempfile
 import threading
 from pathlib import Path
@@ -41,22 +40,12 @@ def two_boards(tmp_path_factory):
         edgeprune("board", "stop", "--dir", str(folder), "--name", name, env=env, check=False)
 
 
-def pool_profile(folder: Path, ports, out: Path) -> Path:
-    """One profile for both boards: their shared key, both host keys, `hosts` for the ports."""
-    first = folder / "boards" / NAMES[0]
-    text = (first / f"{NAMES[0]}.toml").read_text()
-    known = "".join((folder / "boards" / n / "ssh" / "known_hosts").read_text() for n in NAMES)
-    (out / "known_hosts").write_text(known)
-    text = re.sub(r'(?m)^name = .*$', 'name = "qemu-pool"', text)
-    text = re.sub(r'(?m)^port = .*$',
-                  "hosts = [" + ", ".join(f'"127.0.0.1:{p}"' for p in ports) + "]", text)
-    text = re.sub(r'(?m)^key_file = .*$', f'key_file = "{first / "ssh" / "id_ed25519"}"', text)
-    text = re.sub(r'(?m)^known_hosts = .*$', f'known_hosts = "{out / "known_hosts"}"', text)
-    # emulation on a shared host: levels differ by load, not by board
-    text = text.replace("[drift]\nevery = 0", "[drift]\nevery = 0\ntolerance = 1.0")
-    text = text.replace("[measure]\n", "[measure]\nmax_retries = 1\n")
-    path = out / "qemu-pool.toml"
-    path.write_text(text)
+def pool_profile(folder: Path, out: Path) -> Path:
+    from pipeline.board.profile import write_pool_profile
+
+    path = write_pool_profile(folder, list(NAMES), out)
+    text = path.read_text().replace("[measure]\n", "[measure]\nmax_retries = 1\n")
+    path.write_text(text)  # a switched-off board is given up after one reconnect attempt
     return path
 
 
@@ -68,7 +57,7 @@ def test_a_board_switched_off_mid_generation_loses_no_measurement(two_boards, tm
     from pipeline.pool import BoardPool
 
     folder, ports, env = two_boards
-    profile = load_profile(pool_profile(folder, ports, tmp_path))
+    profile = load_profile(pool_profile(folder, tmp_path))
     assert len(profile.hosts) == 2
     models = [make_conv_onnx(tmp_path / f"m{w}.onnx", widths=(w, 2 * w), input_shape=SHAPE)
               for w in range(4, 36, 2)]
