@@ -49,7 +49,17 @@ def pool_profile(folder: Path, out: Path) -> Path:
     return path
 
 
+def test_devices_check_names_every_board_of_the_pool(two_boards, tmp_path):
+    folder, ports, env = two_boards
+    path = pool_profile(folder, tmp_path)
+    out = edgeprune("devices", "check", str(path), env=env, timeout_s=300).stdout
+    assert "qemu-pool: OK" in out
+    assert all(f"127.0.0.1:{p}" in out for p in ports)
+    assert "set aside" not in out
+
+
 def test_a_board_switched_off_mid_generation_loses_no_measurement(two_boards, tmp_path, capsys):
+    """Runs last: it switches the second board off."""
     from pipeline import board
     from pipeline.devices import load_profile
     from pipeline.devices.device import Device
@@ -93,3 +103,4 @@ def test_a_board_switched_off_mid_generation_loses_no_measurement(two_boards, tm
     assert boards.count(f"127.0.0.1:{ports[0]}") > boards.count(victim)
     assert "go back to the queue" in capsys.readouterr().err
     assert all(m.facts["runtime_version"] for m in ms)  # the aarch64 runtime measured each
+
