@@ -63,15 +63,26 @@ def _pick_and_recover(cfg, base_model, search, splits):
     front = sorted((e for e in search["front"] if e.channels != full),
                    key=lambda e: e.latency_objective())
     tried: dict[str, Recovered] = {}
+    from pipeline.executors import make_executor
+
+    executor = make_executor(cfg.search, cfg.train)
+    shared = (cfg, base_model, splits)
 
     def get(ev):
         if ev.key not in tried:
-            tried[ev.key] = _recover(cfg, base_model, ev, splits)
+            (tried[ev.key],) = executor.map(_recover_task, [ev], shared=shared)
         return tried[ev.key]
 
     picked = []
     # Candidates whose cheap estimate is hopeless are skipped; the rest are tried fastest first.
     candidates = [e for e in front if e.accuracy >= base_acc - cfg.recover.candidate_gap]
+    if executor.name != "local":
+        # On a cluster the candidates and the knee recover side by side; each recovery is
+        # seeded, so the picks below are the ones the one-by-one local order makes.
+        ahead = {e.key: e for e in candidates[:cfg.recover.max_candidates] + [knee(front)] if e}
+        for key, rec in zip(ahead, executor.map(_recover_task, list(ahead.values()),
+                                                shared=shared, desc="recover")):
+            tried[key] = rec
     for ev in candidates[:cfg.recover.max_candidates]:
         rec = get(ev)
         if rec.accuracy_val >= base_acc - cfg.recover.max_drop:
@@ -90,6 +101,11 @@ def _pick_and_recover(cfg, base_model, search, splits):
         if ev is not None and all(ev.key != r.ev.key for _, r in picked):
             picked.append(("knee" if ev is extra[0] else "most-accurate", get(ev)))
     return picked
+
+
+def _recover_task(shared, ev) -> Recovered:
+    cfg, base_model, splits = shared
+    return _recover(cfg, base_model, ev, splits)
 
 
 def _recover(cfg, base_model, ev, splits) -> Recovered:

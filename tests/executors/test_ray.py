@@ -86,7 +86,8 @@ def tiny_search(executor, splits, model):
     evals = search.run(ev.evaluate, ev.refine, initial, lambda summary: None)
     front = non_dominated(evals, objectives)
     return sorted((e.key, e.accuracy_bn, e.accuracy_kd) for e in evals), \
-        sorted(e.key for e in front)
+        sorted(e.key for e in front), {"front": front, "baseline": {
+            "channels": space.full(), "accuracy": base.accuracy_bn}}
 
 
 def splits_dir():
@@ -106,8 +107,20 @@ def test_same_seed_same_front_locally_and_on_ray(ray_executor):
     torch.manual_seed(0)
     model = create_model("resnet20-tiny", num_classes=10, in_channels=1)
     model, _ = train_baseline(model, splits, TrainConfig(epochs=2, lr=0.1), seed=0, batch_size=32)
-    local_evals, local_front = tiny_search(LocalExecutor(), splits, model)
-    ray_evals, ray_front = tiny_search(ray_executor, splits, model)
+    local_evals, local_front, search = tiny_search(LocalExecutor(), splits, model)
+    ray_evals, ray_front, _ = tiny_search(ray_executor, splits, model)
     assert any(kd is not None for _, _, kd in local_evals)   # step 2 ran too
     assert ray_evals == local_evals
     assert ray_front == local_front
+
+    # the winners' full recovery: side by side on Ray, one by one locally, same picks
+    from pipeline.config import load_config
+    from pipeline.finish import _pick_and_recover
+
+    budget = ["recover.epochs=1", "recover.max_candidates=2", "winners=2", "seed=0"]
+    picks = {}
+    for executor in ("local", "ray"):
+        cfg = load_config(overrides=budget + [f"search.executor={executor}"])
+        picks[executor] = [(reason, rec.ev.key, rec.accuracy_val)
+                           for reason, rec in _pick_and_recover(cfg, model, search, splits)]
+    assert picks["local"] and picks["ray"] == picks["local"]
