@@ -99,3 +99,16 @@ def test_a_cpu_run_is_unchanged(digits8, teacher):
     assert same_weights(a, b) and ha.best_val_acc == hb.best_val_acc
     assert evaluate(a, digits8.x_val, digits8.y_val) == acc_b
     assert next(base.parameters()).device.type == "cpu"  # the teacher went back too
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_run_asking_for_cuda_without_it_stops_before_any_work(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    done = subprocess.run([sys.executable, "-m", "pipeline", "run", "--out", str(out),
+                           "train.device=cuda"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "train.device = cuda" in done.stderr and "Traceback" not in done.stderr
+    assert not (out / "config.toml").exists() and not (out / "status.json").exists()
