@@ -1,5 +1,4 @@
 """BoardPool with fake boards (unit tests of the distribution logic) over real ONNX files."""
-import threading
 import time
 
 import pytest
@@ -140,8 +139,28 @@ def test_every_board_dropping_is_a_device_error(tmp_path, models):
     # b2 redoes b1's lost model, then drops on a model of its own: the boards failed, not a model
     factory, _ = boards_factory(**{"1": {"dies_after": 2}, "2": {"dies_after": 4}})
     pool = BoardPool(profile, device_factory=factory)
-    with pytest.raises(DeviceError, match="every board of the pool dropped out"):
+    with pytest.raises(DeviceError, match="dropped"):
         pool.measure(models, SHAPE)
+    assert pool.set_aside  # nothing is made up for the models no board could measure
+
+
+def test_with_drift_checks_on_boards_take_a_few_models_at_a_time(tmp_path, models):
+    """Each Device.measure call ends with a drift re-check, so chunks beat single models."""
+    profile = pool_profile(tmp_path, ["b1:1", "b2:2"], drift_every=25)
+    factory, made = boards_factory()
+    sizes = []
+    pool = BoardPool(profile, device_factory=factory)
+    for board in made.values():
+        original = board.measure
+
+        def measure(paths, input_shape, original=original):
+            sizes.append(len(paths))
+            return original(paths, input_shape)
+        board.measure = measure
+    ms = pool.measure(models, SHAPE)
+    assert len(ms) == len(models)
+    # 7 models after the reference, 2 boards: chunks of ceil(7 / 4) = 2, never more
+    assert sizes[:2] == [1, 1] and max(sizes[2:]) == 2 and sum(sizes[2:]) == len(models) - 1
 
 
 def test_open_device_opens_a_pool_for_a_hosts_profile(tmp_path):
