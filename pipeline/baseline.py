@@ -15,6 +15,8 @@ def _cache_key(cfg) -> str:
     ident = {"model": cfg.model.name, "data": asdict(cfg.data), "train": asdict(cfg.train),
              "seed": cfg.seed, "version": 1}
     ident["train"].pop("cache_dir", None)
+    for key in ("device", "amp"):  # where it trains, not what: cached baselines stay valid
+        ident["train"].pop(key, None)
     return hashlib.sha1(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:16]
 
 

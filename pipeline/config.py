@@ -45,6 +45,9 @@ class TrainConfig:
     lr: float = 0.1
     weight_decay: float = 5e-4
     cache_dir: str = ""            # empty: the shared cache (EDGEPRUNE_CACHE or .edgeprune-cache)
+    device: str = "auto"           # auto | cpu | cuda[:N] | mps: training, BN re-calibration,
+                                   # distillation, accuracy estimates (exports stay on CPU)
+    amp: bool = False              # mixed precision (float16) when the device is CUDA
 
 
 @dataclass
@@ -73,6 +76,10 @@ class SearchConfig:
     sensitivity_keeps: list[float] = field(default_factory=lambda: [0.25, 0.5])
     sensitivity_tolerance: float = 0.3  # a gene may go as low as a keep losing at most this
     export_workers: int = 0          # TFLite conversions side by side; 0: one per core (<= 4)
+    executor: str = "local"          # local | ray: where the accuracy side of evaluations runs
+    ray_address: str = ""            # ray cluster (ray://host:10001 or auto); empty: RAY_ADDRESS,
+                                     # else a local Ray instance
+    ray_gpus_per_task: float = 1.0   # GPUs per Ray task when training runs on CUDA
 
 
 @dataclass
@@ -202,6 +209,10 @@ def _validate(cfg: Config) -> None:
          "recover.method must be one of kd, sfp, asrfp, ghfp"),
         (cfg.recover.epochs >= 0, "recover.epochs must be >= 0"),
         (cfg.train.epochs >= 1, "train.epochs must be at least 1"),
+        (cfg.train.device.split(":")[0] in ("auto", "cpu", "cuda", "mps"),
+         "train.device must be one of auto, cpu, cuda (or cuda:N), mps"),
+        (cfg.search.executor in ("local", "ray"), "search.executor must be local or ray"),
+        (cfg.search.ray_gpus_per_task >= 0, "search.ray_gpus_per_task must not be negative"),
         (cfg.winners >= 1, "winners must be at least 1"),
         (0 < cfg.data.val_fraction < 1 and 0 < cfg.data.test_fraction < 1
          and cfg.data.val_fraction + cfg.data.test_fraction < 1,

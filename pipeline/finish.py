@@ -63,26 +63,37 @@ def _pick_and_recover(cfg, base_model, search, splits):
     front = sorted((e for e in search["front"] if e.channels != full),
                    key=lambda e: e.latency_objective())
     tried: dict[str, Recovered] = {}
+    from pipeline.executors import make_executor
+
+    executor = make_executor(cfg.search, cfg.train)
+    shared = (cfg, base_model, splits, search.get("importance", cfg.search.importance),
+              search.get("batches"))
 
     def get(ev):
         if ev.key not in tried:
-            tried[ev.key] = _recover(cfg, base_model, ev, splits,
-                                     search.get("importance", cfg.search.importance),
-                                     search.get("batches"))
+            (tried[ev.key],) = executor.map(_recover_task, [ev], shared=shared)
         return tried[ev.key]
 
     picked = []
     budget = cfg.recover.max_candidates
     first_faster, slower = candidate_order(front, base_acc, cfg.recover.max_drop,
                                            cfg.recover.candidate_gap, budget)
+    if executor.name != "local":
+        # On a cluster the candidates and the knee recover side by side; each recovery is
+        # seeded, so the picks below are the ones the one-by-one local order makes.
+        ahead = {e.key: e for e in first_faster + slower[:budget] + [knee(front)] if e}
+        for key, rec in zip(ahead, executor.map(_recover_task, list(ahead.values()),
+                                                shared=shared, desc="recover")):
+            tried[key] = rec
+    spent = 0
     for ev in first_faster:
-        rec = get(ev)
+        rec, spent = get(ev), spent + 1
         if rec.accuracy_val >= base_acc - cfg.recover.max_drop:
             picked = [("fastest-within-1pt", rec)]   # each one tried is faster than the last
         elif ev is first_faster[0]:
             break   # the search's own pick failed: go slower, not faster
     if not picked:
-        for ev in slower[:max(0, budget - len(tried))]:
+        for ev in slower[:max(0, budget - spent)]:
             rec = get(ev)
             if rec.accuracy_val >= base_acc - cfg.recover.max_drop:
                 picked = [("fastest-within-1pt", rec)]
@@ -118,6 +129,11 @@ def candidate_order(front: list, base_acc: float, max_drop: float, gap: float,
     i = front.index(start)
     faster = [e for e in reversed(front[:i]) if e.accuracy >= base_acc - gap]
     return ([start] + faster)[:budget], near[1:budget]
+
+
+def _recover_task(shared, ev) -> Recovered:
+    cfg, base_model, splits, importance, batches = shared
+    return _recover(cfg, base_model, ev, splits, importance, batches)
 
 
 def _recover(cfg, base_model, ev, splits, importance, batches=None) -> Recovered:

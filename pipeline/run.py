@@ -47,14 +47,20 @@ def prepare_out_dir(out: str | None) -> Path:
 def run_job(cfg, run_dir: Path, resume: bool = False) -> dict:
     from pipeline.config import write_config
     from pipeline.devices import load_profile
+    from pipeline.recover.compute import compute_for, use
 
     profile = load_profile(cfg.device)   # an unknown device fails before any work
+    compute = compute_for(cfg.train.device, cfg.train.amp)  # so does a missing GPU
+    if compute.accelerated:
+        status(f"compute: training and accuracy estimates on {compute.device}"
+               + (" (mixed precision)" if compute.amp else "") + "; exports on the CPU")
     if not resume:
         write_config(cfg, run_dir / "config.toml")
     write_json_atomic(run_dir / "status.json", {"complete": False, "stage": "start"})
     clock = StageClock()
     try:
-        summary = _stages(cfg, profile, run_dir, clock)
+        with use(compute):
+            summary = _stages(cfg, profile, run_dir, clock)
     except KeyboardInterrupt:
         status(f"interrupted: state saved; continue with `edgeprune run --resume {run_dir}`")
         raise

@@ -40,10 +40,12 @@ def prepare_search(cfg, profile, device, base_model, base_info, splits, run_dir:
     status(f"search: {len(space.groups)} prunable groups, round_to={round_to}, "
            f"latency source '{sc.latency_source}' on '{profile.name}'")
     recorded = {e.key: e for e in read_evaluations(run_dir / "evaluations.jsonl")}
+    from pipeline.executors import make_executor
+
     evaluator = Evaluator(base_model=base_model, space=space, splits=splits, search_cfg=sc,
                           recover_cfg=cfg.recover, device=device if sc.latency_source == "device"
                           else None, workdir=run_dir / "search_work", seed=cfg.seed,
-                          recorded=recorded)
+                          recorded=recorded, executor=make_executor(sc, cfg.train))
     if sc.importance == "blend":   # found once per run (criteria.json), used for every pruning
         from pipeline.criteria.study import blend_for_run
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -28,6 +30,29 @@ def board_dir(path: str | os.PathLike | None = None) -> Path:
     return folder
 
 
+def instance_dir(board: Path, name: str | None = None) -> Path:
+    """Where a board's sshd, keys and profile live: the folder itself, or boards/NAME in it.
+
+    Named boards (`--name`) share the folder's rootfs (built once) and its SSH keys, so one
+    key file and one known_hosts can reach them all, as in a pool of real boards.
+    """
+    if not name:
+        return board
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", name):
+        raise UserError(f"board name {name!r}: use lower-case letters, digits and '-'")
+    return board / "boards" / name
+
+
+def _share_keys(board: Path, inst: Path) -> None:
+    sshd.ensure_keys(board)
+    sshd.ssh_dir(inst).mkdir(parents=True, exist_ok=True)
+    for key in ("ssh_host_ed25519_key", "ssh_host_ed25519_key.pub", "id_ed25519",
+                "id_ed25519.pub"):
+        target = sshd.ssh_dir(inst) / key
+        if not target.is_file():
+            shutil.copy2(sshd.ssh_dir(board) / key, target)
+
+
 @dataclass(frozen=True)
 class BoardInfo:
     folder: str
@@ -41,39 +66,48 @@ class BoardInfo:
     machine: str | None = None  # what the board's Python reports (aarch64), after emulate
 
 
-def status(board: Path) -> BoardInfo:
-    state = _read_state(board)
+def status(board: Path, name: str | None = None) -> BoardInfo:
+    inst = instance_dir(board, name)
+    state = _read_state(inst)
     built = rootfs.is_built(board / "rootfs")
-    pid = sshd.running_pid(board)
-    return BoardInfo(folder=str(board), built=built, running=pid is not None, pid=pid,
+    pid = sshd.running_pid(inst)
+    return BoardInfo(folder=str(inst), built=built, running=pid is not None, pid=pid,
                      port=state.get("port") if pid else None,
                      profile=state.get("profile"), build_s=state.get("build_s"),
                      disk_bytes=state.get("disk_bytes"))
 
 
 def emulate(board: Path, port: int | None = None, install_profile_to: Path | None = None,
-            verify: bool = True) -> BoardInfo:
-    """Build once, (re)start sshd, write the profile, and check the board answers in aarch64."""
+            verify: bool = True, name: str | None = None) -> BoardInfo:
+    """Build once, (re)start sshd, write the profile, and check the board answers in aarch64.
+
+    name: a second (third...) board on the same rootfs, with its own sshd and port and a
+    profile of that name; without it, the folder's own board and profile `qemu-arm64`.
+    """
+    inst = instance_dir(board, name)
     board.mkdir(parents=True, exist_ok=True)
     facts = rootfs.build(board)
     rootfs.write_python_wrapper(board)
-    sshd.stop(board)  # a restart picks up a new port and a rebuilt wrapper
+    sshd.stop(inst)  # a restart picks up a new port and a rebuilt wrapper
     port = DEFAULT_PORT if port is None else port
-    sshd.ensure_keys(board)
-    sshd.write_known_hosts(board, port)
-    sshd.write_config(board, port)
-    pid = sshd.start(board, port)
-    written = profile.write_profiles(board, port, install_profile_to)
+    if name:
+        _share_keys(board, inst)
+    sshd.ensure_keys(inst)
+    sshd.write_known_hosts(inst, port)
+    sshd.write_config(inst, port)
+    pid = sshd.start(inst, port)
+    written = profile.write_profiles(inst, port, install_profile_to, name=name,
+                                     python=board / "bin" / "python3")
     state = {**facts, "port": port, "profile": str(written[-1])}
-    (board / "board.json").write_text(json.dumps(state, indent=1) + "\n")
+    (inst / "board.json").write_text(json.dumps(state, indent=1) + "\n")
     machine = _remote_machine(written[0]) if verify else None
-    return BoardInfo(folder=str(board), built=True, running=True, pid=pid, port=port,
+    return BoardInfo(folder=str(inst), built=True, running=True, pid=pid, port=port,
                      profile=str(written[-1]), build_s=facts.get("build_s"),
                      disk_bytes=facts.get("disk_bytes"), machine=machine)
 
 
-def stop(board: Path) -> int | None:
-    return sshd.stop(board)
+def stop(board: Path, name: str | None = None) -> int | None:
+    return sshd.stop(instance_dir(board, name))
 
 
 def _read_state(board: Path) -> dict:

@@ -1,6 +1,7 @@
 """The board's OpenSSH server on 127.0.0.1: generated keys, its own config, a pid file."""
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import socket
@@ -123,11 +124,28 @@ def start(board: Path, port: int) -> int:
                     f"see {log}")
 
 
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (sshd forks one per open SSH connection)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def stop(board: Path) -> int | None:
-    """Stop the board's sshd; return the pid it had, None when it was not running."""
+    """Stop the board's sshd and its open sessions (a board switched off); return the pid it
+    had, None when it was not running."""
     pid = running_pid(board)
     if pid is None:
         return None
+    for child in _children(pid):  # killing only the listener would leave sessions running
+        with contextlib.suppress(OSError):
+            os.kill(child, 15)
     os.kill(pid, 15)
     deadline = time.monotonic() + START_TIMEOUT_S
     while running_pid(board) == pid and time.monotonic() < deadline:

@@ -18,16 +18,21 @@ def register(sub):
     e = actions.add_parser("emulate", help="build once (cached), start sshd, write the profile")
     e.add_argument("--dir", help=dir_help)
     e.add_argument("--port", type=int, help="loopback port for sshd (default 2222)")
+    name_help = ("a further board on the same rootfs, with its own sshd, port and profile "
+                 "NAME (several make a pool: list their ports in one profile's [ssh] hosts)")
+    e.add_argument("--name", help=name_help)
     e.add_argument("--no-install-profile", action="store_true",
                    help="write the profile only into the board folder, not device_profiles/")
     e.set_defaults(func=_emulate)
 
     s = actions.add_parser("stop", help="stop the board's sshd")
     s.add_argument("--dir", help=dir_help)
+    s.add_argument("--name", help="the named board to stop (default: the folder's own)")
     s.set_defaults(func=_stop)
 
     t = actions.add_parser("status", help="built? running? on which port?")
     t.add_argument("--dir", help=dir_help)
+    t.add_argument("--name", help="a named board (default: the folder's own)")
     t.add_argument("--json", action="store_true", help="print the status as JSON")
     t.set_defaults(func=_status)
 
@@ -44,15 +49,16 @@ def _emulate(args) -> int:
         raise UserError(f"--port {args.port} is out of range; use 1024-65535")
     folder = board.board_dir(args.dir)
     install_to = None if args.no_install_profile else paths.PROFILES_DIR
-    info = board.emulate(folder, port=args.port, install_profile_to=install_to)
-    name = "qemu-arm64" if install_to else info.profile
+    info = board.emulate(folder, port=args.port, install_profile_to=install_to, name=args.name)
+    name = (args.name or "qemu-arm64") if install_to else info.profile
     print(f"board up: {info.machine} at 127.0.0.1:{info.port} (sshd pid {info.pid})")
     print(f"  folder:  {info.folder} ({_size(info.disk_bytes)} rootfs, built in "
           f"{info.build_s} s)")
     print(f"  profile: {info.profile}")
     print(f"  try:     edgeprune devices check {name}")
     print(f"           edgeprune profile --device {name} MODEL.onnx")
-    print(f"  stop:    edgeprune board stop" + (f" --dir {folder}" if args.dir else ""))
+    print(f"  stop:    edgeprune board stop" + (f" --dir {folder}" if args.dir else "")
+          + (f" --name {args.name}" if args.name else ""))
     print(EMULATION_NOTE)
     return 0
 
@@ -60,7 +66,7 @@ def _emulate(args) -> int:
 def _stop(args) -> int:
     from pipeline import board
 
-    pid = board.stop(board.board_dir(args.dir))
+    pid = board.stop(board.board_dir(args.dir), args.name)
     print(f"board stopped (sshd pid {pid})" if pid else "board was not running")
     return 0
 
@@ -71,7 +77,7 @@ def _status(args) -> int:
     from pipeline import board
     from pipeline.board.lifecycle import info_dict
 
-    info = board.status(board.board_dir(args.dir))
+    info = board.status(board.board_dir(args.dir), args.name)
     if args.json:
         print(json.dumps(info_dict(info), indent=1))
         return 0

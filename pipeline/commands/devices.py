@@ -45,6 +45,11 @@ def _check(args) -> int:
         return 0
     where = (f"ssh {profile.user}@{profile.host}:{profile.port}" if profile.backend == "ssh"
              else "local process")
+    pool = facts.get("pool")
+    if pool:  # a pool of boards: the facts below are its first usable board's
+        where = f"ssh {profile.user}@ {', '.join(pool['boards'])}"
+        for label, why in pool["set_aside"].items():
+            print(f"warning: board {label} set aside: {why}")
     runtimes = facts["runtimes"]
     lines = [
         ("reachable, authenticated", f"yes ({where})"),

@@ -102,6 +102,7 @@ def run(args) -> int:
     from pipeline.progress import status
     from pipeline.prune import count_params_macs, load_pruned, read_record, save_pruned
     from pipeline.recover import evaluate, recover
+    from pipeline.recover.compute import compute_for, use
 
     winner = Path(args.winner_dir)
     if not winner.is_dir():
@@ -112,6 +113,7 @@ def run(args) -> int:
     manifest = _read_manifest(winner)
     run_cfg = _run_config(winner)
     cfg = run_cfg or Config()
+    compute = compute_for(cfg.train.device, cfg.train.amp)  # a missing GPU fails before work
     # the data split must be the run's (same seed), whatever seed the training uses
     data_cfg, split_seed = data_config_from(manifest, winner)
     seed = split_seed if args.seed is None else args.seed
@@ -129,8 +131,9 @@ def run(args) -> int:
     status(f"finetune: {rcfg.method} for {rcfg.epochs} epochs (seed {seed}); val accuracy before "
            f"{100 * before:.2f}%, teacher {100 * evaluate(teacher, splits.x_val, splits.y_val):.2f}%")
     torch.manual_seed(seed)
-    model, hist = recover(student, teacher, splits, rcfg, seed, genome=dict(record["channels"]),
-                          example_inputs=example)
+    with use(compute):  # the run's train.device; the model comes back on the CPU for saving
+        model, hist = recover(student, teacher, splits, rcfg, seed,
+                              genome=dict(record["channels"]), example_inputs=example)
     after_val = evaluate(model, splits.x_val, splits.y_val)
     after_test = evaluate(model, splits.x_test, splits.y_test)
     params, macs = count_params_macs(model, example)

@@ -17,16 +17,19 @@ def run(args) -> int:
 
     from pipeline.config import load_config, write_config
     from pipeline.devices import MeasurementCache, load_profile, open_device
+    from pipeline.recover.compute import compute_for, use
     from pipeline.run import load_inputs, prepare_out_dir
     from pipeline.search import sensitivity as sens
     from pipeline.search_stage import prepare_search, sensitivity_rows
 
     cfg = load_config(args.config, args.overrides)
     profile = load_profile(cfg.device)
+    compute = compute_for(cfg.train.device, cfg.train.amp)  # a missing GPU fails before work
     run_dir = prepare_out_dir(args.out)
     write_config(cfg, run_dir / "config.toml")
-    splits, base_model, base_info = load_inputs(cfg)
-    with open_device(profile, cache=MeasurementCache()) as device:
+    with use(compute):
+        splits, base_model, base_info = load_inputs(cfg)
+    with use(compute), open_device(profile, cache=MeasurementCache()) as device:
         space, evaluator, baseline, _ = prepare_search(cfg, profile, device, base_model,
                                                        base_info, splits, run_dir)
         rows = sensitivity_rows(cfg, evaluator, space, baseline, run_dir)

@@ -261,8 +261,18 @@ class Device:
 
 @contextlib.contextmanager
 def open_device(profile, cache: MeasurementCache | None = None):
-    """`with open_device("host-ort") as device: device.measure(paths, shape)`."""
-    device = Device(load_profile(profile), cache)
+    """`with open_device("host-ort") as device: device.measure(paths, shape)`.
+
+    A profile listing several boards (`[ssh] hosts`) opens a pool of them (pipeline/pool/),
+    which measures through the same interface.
+    """
+    profile = load_profile(profile)
+    if profile.hosts:
+        from pipeline.pool import BoardPool
+
+        device = BoardPool(profile, cache)
+    else:
+        device = Device(profile, cache)
     try:
         yield device
     finally:

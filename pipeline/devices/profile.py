@@ -52,6 +52,7 @@ class DeviceProfile:
     python: str = "python3"
     workdir: str = "/tmp"
     connect_timeout_s: float = 10.0
+    hosts: tuple[str, ...] = ()          # "host[:port]" of several boards of this kind: a pool
     path: Path | None = field(default=None, compare=False)
 
     @property
@@ -69,7 +70,7 @@ _SECTIONS = {
                 "throttle_command", "cooldown_s", "max_retries"),
     "drift": ("every", "tolerance"),
     "ssh": ("host", "port", "user", "key_file", "known_hosts", "trust_on_first_use", "python",
-            "workdir", "connect_timeout_s"),
+            "workdir", "connect_timeout_s", "hosts"),
 }
 _TOP = ("name", "backend", "runtime", "description", "emulated", "threads", "cores", "round_to",
         "setup")
@@ -143,10 +144,29 @@ def _validate(profile: DeviceProfile, where: str) -> None:
                 "drift_every", "drift_tolerance"):
         if getattr(profile, key) < 0:
             raise UserError(f"{where}: {key} must not be negative")
+    if profile.hosts:
+        if profile.backend != "ssh":
+            raise UserError(f"{where}: [ssh] hosts lists boards reached over SSH; set "
+                            "backend = \"ssh\"")
+        parsed = [parse_host(entry, profile.port, where) for entry in profile.hosts]
+        if len(set(parsed)) != len(parsed):
+            raise UserError(f"{where}: [ssh] hosts names a board twice; list each once")
     if profile.backend == "ssh":
-        missing = [k for k in ("host", "user", "key_file") if not getattr(profile, k)]
+        needed = ("user", "key_file") if profile.hosts else ("host", "user", "key_file")
+        missing = [k for k in needed if not getattr(profile, k)]
         if missing:
             raise UserError(f"{where}: an ssh profile needs [ssh] {', '.join(missing)}")
+
+
+def parse_host(entry: str, default_port: int, where: str = "profile") -> tuple[str, int]:
+    """One `[ssh] hosts` entry, "host" or "host:port" -> (host, port)."""
+    host, sep, port = entry.strip().rpartition(":")
+    if not sep:
+        host, port = entry.strip(), str(default_port)
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise UserError(f"{where}: [ssh] hosts entry {entry!r} should look like "
+                        "\"host\" or \"host:port\"")
+    return host, int(port)
 
 
 def _resolve_file(value: str, base: Path) -> str:

@@ -33,6 +33,7 @@ def make_kd_loss(student, teacher, cfg, example_input):
     if cfg.feature_weight > 0:
         names = mimicry_layers(teacher, example_input)
         proj = build_projections(student, teacher, names, example_input)
+        proj.to(example_input.device)  # initialised on the CPU (same seed, same weights)
         taps = (FeatureTaps(student, names), FeatureTaps(teacher, names))
 
     def loss_fn(model, x, y):
@@ -63,12 +64,16 @@ def distill(student, teacher, splits, cfg, seed: int, max_steps: int | None = No
     """
     import torch
 
+    from pipeline.recover.compute import placed, to_device
+
     settings = LoopSettings(epochs=cfg.epochs if epochs is None else epochs, lr=cfg.lr,
                             batch_size=batch_size, patience=0 if max_steps else cfg.patience,
                             max_steps=max_steps, val_limit=val_limit, desc="distill")
-    with torch.random.fork_rng(devices=[]):
+    # The teacher runs inside the loss, so it goes to the compute device with the student.
+    with torch.random.fork_rng(devices=[]), placed(student, teacher) as device:
         torch.manual_seed(seed)  # projections' initial weights
-        loss_fn, extra, close, names = make_kd_loss(student, teacher, cfg, splits.x_train[:2])
+        loss_fn, extra, close, names = make_kd_loss(student, teacher, cfg,
+                                                    to_device(splits.x_train[:2], device))
         try:
             student, hist = fit(student, splits, loss_fn, settings, seed, extra_params=extra,
                                 method="kd")

@@ -9,15 +9,17 @@ def evaluate(model, x, y, batch_size: int = 256) -> float:
     """
     import torch
 
+    from pipeline.recover.compute import placed, to_device
+
     n = int(y.shape[0])
     if n == 0:
         return 0.0
     was_training = model.training
     model.eval()
     correct = 0
-    with torch.inference_mode():
+    with placed(model) as device, torch.inference_mode():
         for i in range(0, n, batch_size):
-            pred = model(x[i:i + batch_size]).argmax(dim=1)
+            pred = model(to_device(x[i:i + batch_size], device)).argmax(dim=1).cpu()
             correct += int((pred == y[i:i + batch_size]).sum())
     model.train(was_training)
     return correct / n
@@ -34,6 +36,8 @@ def recalibrate_bn(model, x_batches):
     import torch
     from torch.nn.modules.batchnorm import _BatchNorm
 
+    from pipeline.recover.compute import placed, to_device
+
     if isinstance(x_batches, torch.Tensor):
         x_batches = [x_batches]  # one batch, not an iterable of single images
     bns = [m for m in model.modules() if isinstance(m, _BatchNorm)]
@@ -45,10 +49,10 @@ def recalibrate_bn(model, x_batches):
         bn.momentum = None
         bn.train()
     try:
-        with torch.no_grad():
+        with placed(model) as device, torch.no_grad():
             for batch in x_batches:
                 x = batch[0] if isinstance(batch, (tuple, list)) else batch
-                model(x)
+                model(to_device(x, device))
     finally:
         for bn, momentum in zip(bns, saved_momentum):
             bn.momentum = momentum

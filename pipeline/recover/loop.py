@@ -82,10 +82,24 @@ def fit(model, splits, loss_fn: Callable, settings: LoopSettings, seed: int, *,
     val_model(model) -> module to validate (e.g. a copy with pruned channels zeroed); the
     checkpoint kept is the *model's* state at the best validation.
     With settings.max_steps the loop runs that many steps, validates once and keeps the end state.
+    Runs on the current compute device (recover/compute.py) and returns the model where it was;
+    batches and augmentation are drawn on the CPU, so every device sees the same ones.
     """
+    from pipeline.recover.compute import placed
+
+    with placed(model) as device:
+        return _fit(model, splits, loss_fn, settings, seed, device, extra_params, on_epoch_end,
+                    val_model, method)
+
+
+def _fit(model, splits, loss_fn, settings, seed, device, extra_params, on_epoch_end, val_model,
+         method):
     import torch
 
+    from pipeline.recover.compute import autocast, grad_scaler, to_device
+
     s = settings
+    scaler = grad_scaler(device)
     gen = torch.Generator().manual_seed(seed)
     params = [p for p in model.parameters() if p.requires_grad] + list(extra_params)
     opt = torch.optim.SGD(params, lr=s.lr, momentum=s.momentum, nesterov=s.momentum > 0,
@@ -110,10 +124,17 @@ def fit(model, splits, loss_fn: Callable, settings: LoopSettings, seed: int, *,
                 break
             for group in opt.param_groups:  # cosine from lr to 0 over the whole run
                 group["lr"] = 0.5 * s.lr * (1 + math.cos(math.pi * step / total_steps))
-            loss = loss_fn(model, random_shift(xb, shift_px, gen), yb)
+            xb = to_device(random_shift(xb, shift_px, gen), device)
+            with autocast(device):
+                loss = loss_fn(model, xb, to_device(yb, device))
             opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            if scaler is None:
+                loss.backward()
+                opt.step()
+            else:  # float16 gradients would underflow without loss scaling
+                scaler.scale(loss).backward()
+                scaler.step(opt)
+                scaler.update()
             step += 1
             loss_sum += float(loss.detach()) * len(yb)
             loss_n += len(yb)

@@ -51,6 +51,7 @@ def soft_to_hard(teacher, splits, cfg, seed: int, genome: dict, example_inputs, 
     import torch
 
     from pipeline.prune import apply_plan, pruning_plan, soft_prune
+    from pipeline.recover.compute import placed, to_device
 
     if method not in METHODS:
         raise ValueError(method)
@@ -79,14 +80,20 @@ def soft_to_hard(teacher, splits, cfg, seed: int, genome: dict, example_inputs, 
 
     settings = LoopSettings(epochs=soft_total, lr=cfg.lr, batch_size=batch_size, patience=0,
                             desc=method)
-    with torch.random.fork_rng(devices=[]):
+    cpu_example = example_inputs
+    with torch.random.fork_rng(devices=[]), placed(model, teacher) as device:
+        # the epoch-end plans trace the model where it trains: the example goes there too
+        if isinstance(example_inputs, torch.Tensor):
+            example_inputs = to_device(example_inputs, device)
         torch.manual_seed(seed)
-        loss_fn, extra, close, _ = make_kd_loss(model, teacher, cfg, splits.x_train[:2])
+        loss_fn, extra, close, _ = make_kd_loss(model, teacher, cfg,
+                                                to_device(splits.x_train[:2], device))
         try:
             model, hist = fit(model, splits, loss_fn, settings, seed, extra_params=extra,
                               on_epoch_end=on_epoch_end, val_model=zeroed, method=method)
         finally:
             close()
+    example_inputs = cpu_example
     best_plan = plans[hist.best_epoch]
     pruned = apply_plan(model, best_plan, example_inputs)
     hist.notes["plan"] = best_plan

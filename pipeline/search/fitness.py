@@ -15,7 +15,6 @@ import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.progress import progress
 from pipeline.devices.stats import latency_dict
 from pipeline.search.records import Evaluation, genome_key
 
@@ -53,6 +52,7 @@ class Evaluator:
     all: dict[str, Evaluation] = field(default_factory=dict)
     counters: FitnessCounters = field(default_factory=FitnessCounters)
     importance: object = None      # a criterion name or factory (a Blend); None: search_cfg's
+    executor: object | None = None  # runs the accuracy tasks (pipeline/executors); None: here
 
     def __post_init__(self):
         import torch
@@ -65,39 +65,60 @@ class Evaluator:
         n_val = cfg.val_subset or len(s.x_val)
         self.val_x, self.val_y = s.x_val[:n_val], s.y_val[:n_val]
         self.example = torch.zeros(s.input_shape)
+        if self.executor is None:
+            from pipeline.executors.local import LocalExecutor
+
+            self.executor = LocalExecutor()
+
+    def context(self):
+        """What the accuracy tasks need (search/tasks.py), sent once per executor call."""
+        from pipeline.search.tasks import AccuracyContext
+
+        cfg = self.search_cfg
+        return AccuracyContext(base_model=self.base_model, example=self.example,
+                               calib_x=self.calib_x, calib_batches=self.calib_batches,
+                               val_x=self.val_x, val_y=self.val_y,
+                               importance=self.importance or cfg.importance,
+                               splits=self.splits, recover_cfg=self.recover_cfg,
+                               finetune_steps=cfg.front_finetune_steps, seed=self.seed,
+                               estimate_steps=cfg.estimate_steps, estimate_lr=cfg.estimate_lr,
+                               keep_model=cfg.latency_source == "device")
 
     # -- step 1 ---------------------------------------------------------------------------
     def prune(self, channels: dict[str, int]):
-        from pipeline.prune import apply_genome
+        from pipeline.search.tasks import prune
 
-        return apply_genome(self.base_model, channels, self.example,
-                            importance=self.importance or self.search_cfg.importance,
-                            batches=self.calib_batches)
+        return prune(self.context(), channels)
 
     def evaluate(self, genomes: list[dict[str, int]], generation: int) -> list[Evaluation]:
         """Evaluate a generation; returns one Evaluation per genome (duplicates share one)."""
-        from pipeline.prune import count_params_macs
-        from pipeline.recover import evaluate, recalibrate_bn
+        from pipeline.search.tasks import step1
 
         results: list[Evaluation | None] = [None] * len(genomes)
         to_measure: list[tuple[Evaluation, object]] = []   # (evaluation, pruned model)
-        for idx, channels in enumerate(progress(genomes, desc=f"gen {generation} accuracy",
-                                                unit="arch")):
+        fresh: dict[str, dict] = {}   # new architectures of this generation, first occurrence
+        for channels in genomes:
             key = genome_key(channels)
-            if key in self.all:
-                results[idx] = self.all[key]
+            if key in self.all or key in fresh:
                 continue
             if key in self.recorded:
                 ev = copy.deepcopy(self.recorded[key])
                 ev.accuracy_kd = None   # step 2 is replayed only when the search asks again
-                self.all[key] = results[idx] = ev
+                self.all[key] = ev
                 self.counters.replayed += 1
                 continue
-            model = self.prune(channels)
-            params, macs = count_params_macs(model, self.example)
-            recalibrate_bn(model, self.calib_x)
-            acc = evaluate(model, self.val_x, self.val_y)
-            quick = self.quick_estimate(model) if self.search_cfg.estimate_steps > 0 else None
+            fresh[key] = channels
+        # The accuracy side runs through the executor (here, or as Ray tasks elsewhere);
+        # the latency side below stays with the device (or board pool) in this process.
+        scored = dict(zip(fresh, self.executor.map(step1, list(fresh.values()),
+                                                   shared=self.context(),
+                                                   desc=f"gen {generation} accuracy")))
+        for idx, channels in enumerate(genomes):
+            key = genome_key(channels)
+            if key in self.all:
+                results[idx] = self.all[key]
+                continue
+            model, params, macs, acc, quick = scored[key]
             prefix = f"g{generation:03d}" if generation >= 0 else "sens"
             ev = Evaluation(key=key, id=f"{prefix}-i{idx:02d}", generation=generation,
                             channels=dict(channels), params=int(params), macs=int(macs),
@@ -114,23 +135,10 @@ class Evaluator:
         return results  # type: ignore[return-value]
 
     def quick_estimate(self, model) -> float:
-        """A few KD steps at the estimate's learning rate, then the validation subset.
+        """Step 1's distillation steps on an already pruned, BN re-calibrated `model` (in place)."""
+        from pipeline.search.tasks import quick_estimate
 
-        Trains `model` in place: the caller exports the architecture, whose latency does not
-        depend on the weights.
-        """
-        import dataclasses
-
-        import torch
-
-        from pipeline.recover import distill
-
-        cfg = self.search_cfg
-        torch.manual_seed(self.seed)
-        rcfg = dataclasses.replace(self.recover_cfg, lr=cfg.estimate_lr, feature_weight=0.0)
-        _, history = distill(model, self.base_model, self.splits, rcfg, self.seed,
-                             max_steps=cfg.estimate_steps, val_limit=len(self.val_x))
-        return float(history.best_val_acc)
+        return quick_estimate(self.context(), model)
 
     def _export_for_device(self, models: list, keys: list[str]) -> list[Path]:
         """The whole generation's files, written before any of them is timed."""
@@ -151,20 +159,19 @@ class Evaluator:
     # -- step 2 ---------------------------------------------------------------------------
     def refine(self, evals: list[Evaluation]) -> None:
         """Short distillation + full validation for the given individuals (in place)."""
-        import torch
+        from pipeline.search.tasks import step2
 
-        from pipeline.recover import distill, recalibrate_bn
-
-        todo = [ev for ev in evals if ev.accuracy_kd is None]
-        for ev in progress(todo, desc="step-2 fine-tune", unit="arch"):
+        todo = []
+        for ev in evals:
+            if ev.accuracy_kd is not None:
+                continue
             rec = self.recorded.get(ev.key)
             if rec is not None and rec.accuracy_kd is not None:
                 ev.accuracy_kd = rec.accuracy_kd
-                continue
-            torch.manual_seed(self.seed)
-            model = self.prune(ev.channels)
-            recalibrate_bn(model, self.calib_x)
-            _, history = distill(model, self.base_model, self.splits, self.recover_cfg, self.seed,
-                                 max_steps=self.search_cfg.front_finetune_steps)
-            ev.accuracy_kd = float(history.best_val_acc)  # full validation split
+            else:
+                todo.append(ev)
+        accuracies = self.executor.map(step2, [ev.channels for ev in todo],
+                                       shared=self.context(), desc="step-2 fine-tune")
+        for ev, acc in zip(todo, accuracies):
+            ev.accuracy_kd = acc   # full validation split
             self.counters.refined += 1

@@ -99,3 +99,26 @@ def test_keys_are_generated_once(tmp_path):
     assert (sshd.ssh_dir(tmp_path) / "ssh_host_ed25519_key.pub").read_text() == first
     assert (sshd.ssh_dir(tmp_path) / "authorized_keys").read_text() == (
         sshd.ssh_dir(tmp_path) / "id_ed25519.pub").read_text()
+
+
+def test_a_named_board_has_its_own_profile_and_shares_the_folders_python(tmp_path):
+    from pipeline.devices import load_profile
+
+    inst = lifecycle.instance_dir(tmp_path, "b2")
+    assert inst == tmp_path / "boards" / "b2" and lifecycle.instance_dir(tmp_path) == tmp_path
+    inst.mkdir(parents=True)
+    written = profile.write_profiles(inst, 2346, None, name="b2", python=tmp_path / "bin" / "python3")
+    prof = load_profile(written[0])
+    assert (prof.name, prof.port) == ("b2", 2346)
+    assert prof.python == str(tmp_path.resolve() / "bin" / "python3")
+    assert prof.key_file == str(inst.resolve() / "ssh" / "id_ed25519")
+
+
+@pytest.mark.parametrize("name", ["B2", "../x", "a b", ""])
+def test_board_names_are_checked_before_any_work(tmp_path, name):
+    if not name:
+        assert lifecycle.instance_dir(tmp_path, name) == tmp_path
+        return
+    with pytest.raises(UserError, match="board name"):
+        lifecycle.emulate(tmp_path / "never-built", name=name)
+    assert not (tmp_path / "never-built").exists()
