@@ -67,16 +67,6 @@ class Splits:
         return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=shuffle, generator=gen)
 
 
-def split_arrays(images: np.ndarray, targets: np.ndarray, val_fraction: float, test_fraction: float,
-                 seed: int):
-    """Stratified train/val/test split with a fixed seed (scikit-learn)."""
-    from pipeline.data.select import plan_splits
-
-    plan = plan_splits({"all": targets}, "", 0, val_fraction, test_fraction, seed)
-    return tuple((images[plan.indices[p][1]], targets[plan.indices[p][1]])
-                 for p in ("train", "val", "test"))
-
-
 def build_splits(name: str, raw: RawData, plan: Plan, source: str, image_size: int) -> Splits:
     """Materialise a plan: resize to image_size, normalise by the train part's statistics."""
     import torch
