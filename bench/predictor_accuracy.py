@@ -23,7 +23,7 @@ SMOKE = {"models": ["resnet20-tiny"], "profiles": ["host-ort"], "input_shape": [
          "fit_n": 12, "eval_n": 6, "min_keep": 0.05, "round_to": 1}
 
 
-def cell(model_ref: str, profile_name: str, s: dict, cache, plot_path) -> dict:
+def cell(model_ref: str, profile_name: str, s: dict, cache, workdir, plot_path) -> dict:
     import torch
 
     from pipeline.devices import load_profile, open_device
@@ -38,9 +38,9 @@ def cell(model_ref: str, profile_name: str, s: dict, cache, plot_path) -> dict:
     example = torch.zeros(shape)
     space = SearchSpace.from_model(model, example, round_to=s["round_to"])
     with open_device(load_profile(profile_name), cache) as device:
-        _, report = fit_on_device(model, space, example, device, cache, s["fit_n"], seed=0,
+        _, report = fit_on_device(model, space, example, device, cache, workdir, s["fit_n"], seed=0,
                                   min_keep=s["min_keep"], fresh=True)
-        result = eval_on_device(model, space, example, device, cache, s["eval_n"], seed=0,
+        result = eval_on_device(model, space, example, device, cache, workdir, s["eval_n"], seed=0,
                                 min_keep=s["min_keep"])
     plot_scatter(result, plot_path, f"{model_ref} on {profile_name}")
     status(f"[{model_ref} / {profile_name}] fit {report.samples} in {report.seconds:.0f} s; "
@@ -65,7 +65,8 @@ def run(smoke: bool = False) -> dict:
             for profile in s["profiles"]:
                 safe = f"{model_ref.replace(':', '_').replace('.', '_')}-{profile}"
                 plot = results_dir(smoke) / f"predictor_accuracy-{safe}.png"
-                cells.setdefault(model_ref, {})[profile] = cell(model_ref, profile, s, cache, plot)
+                cells.setdefault(model_ref, {})[profile] = cell(model_ref, profile, s, cache,
+                                                                folder / safe, plot)
     finally:
         cache.close()
     result = {"target_within_10pct": TARGET_WITHIN_10PCT, "cells": cells}

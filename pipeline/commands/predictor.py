@@ -34,6 +34,8 @@ def register(sub):
 
 
 def run(args) -> int:
+    import tempfile
+
     from pipeline.commands.prune import load_user_model
     from pipeline.devices import MeasurementCache, load_profile, open_device
     from pipeline.errors import UserError
@@ -50,13 +52,15 @@ def run(args) -> int:
         raise UserError(f"model '{args.model}' has no prunable channel groups; check --ignore")
     cache = MeasurementCache()
     try:
-        with open_device(profile, cache) as device:
+        # the exported files live as long as the device session (it re-measures the first)
+        with tempfile.TemporaryDirectory(prefix="edgeprune-predictor-") as workdir, \
+                open_device(profile, cache) as device:
             if args.predictor_action == "fit":
-                predictor, report = fit_on_device(model, space, example, device, cache, args.n,
-                                                  args.seed, args.min_keep, args.fresh)
+                _, report = fit_on_device(model, space, example, device, cache, workdir, args.n,
+                                          args.seed, args.min_keep, args.fresh)
                 return _print_fit(profile.name, shape, report)
-            result = eval_on_device(model, space, example, device, cache, args.n, args.seed,
-                                    args.min_keep)
+            result = eval_on_device(model, space, example, device, cache, workdir, args.n,
+                                    args.seed, args.min_keep)
     finally:
         cache.close()
     return _report_eval(args, profile.name, shape, result)

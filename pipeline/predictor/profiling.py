@@ -5,8 +5,6 @@ Weights do not change latency, so the model's own (even untrained) weights are p
 """
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -42,26 +40,23 @@ def random_genomes(space, count: int, rng: np.random.Generator, min_keep: float 
     return out
 
 
-def measure_genomes(model, example, genomes: list[dict], device, workdir=None,
+def measure_genomes(model, example, genomes: list[dict], device, workdir,
                     export_workers: int = 0, source: str = "profiled") -> tuple[list[LatencySample], int]:
     """(one sample per genome with its measured p50, how many were really measured rather
-    than taken from the device's cache). Files are written in a temporary folder."""
+    than taken from the device's cache). Files go to `workdir`, which must outlive the device
+    session: the device re-measures its session's first file to check for drift."""
     from pipeline.export.tflite_pool import export_for_runtime
     from pipeline.prune import apply_genome
     from pipeline.progress import progress
 
     if not genomes:
         return [], 0
-    folder = Path(tempfile.mkdtemp(prefix="predictor-", dir=workdir))
-    try:
-        models = [apply_genome(model, g, example)
-                  for g in progress(genomes, desc="pruning", unit="arch")]
-        names = [genome_key(g) for g in genomes]
-        paths = export_for_runtime(models, example, folder, names, device.profile.runtime,
-                                   workers=export_workers)
-        measurements = device.measure(paths, tuple(example.shape))
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    folder = Path(workdir)
+    folder.mkdir(parents=True, exist_ok=True)
+    models = [apply_genome(model, g, example) for g in progress(genomes, desc="pruning", unit="arch")]
+    paths = export_for_runtime(models, example, folder, [genome_key(g) for g in genomes],
+                               device.profile.runtime, workers=export_workers)
+    measurements = device.measure(paths, tuple(example.shape))
     samples = [LatencySample(dict(g), float(m.stats.p50_ms), source, m.key)
                for g, m in zip(genomes, measurements)]
     return samples, sum(not m.cached for m in measurements)

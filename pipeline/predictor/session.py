@@ -40,9 +40,10 @@ def predictor_key(model, space, example, device) -> tuple[LayerTable, PredictorK
     return table, PredictorKey.for_device(device, tuple(example.shape), table)
 
 
-def fit_on_device(model, space, example, device, cache, n: int, seed: int = 0,
+def fit_on_device(model, space, example, device, cache, workdir, n: int, seed: int = 0,
                   min_keep: float = 0.05, fresh: bool = False) -> tuple[LatencyPredictor, FitReport]:
-    """Profile until the predictor has `n` architectures (a stored one counts), fit, store."""
+    """Profile until the predictor has `n` architectures (a stored one counts), fit, store.
+    `workdir` holds the exported files and must outlive the device session."""
     check_sampling(max(n, MIN_SAMPLES), min_keep)
     if n < MIN_SAMPLES:
         raise UserError(f"--n must be at least {MIN_SAMPLES} to fit a predictor, got {n}")
@@ -53,14 +54,14 @@ def fit_on_device(model, space, example, device, cache, n: int, seed: int = 0,
     have = list(predictor.samples)
     genomes = random_genomes(space, max(0, n - len(have)), np.random.default_rng(seed), min_keep,
                              exclude=[s.channels for s in have])
-    new, measured = measure_genomes(model, example, genomes, device)
+    new, measured = measure_genomes(model, example, genomes, device, workdir)
     predictor.fit(have + new)
     save_predictor(cache, key, predictor)
     return predictor, FitReport(len(predictor.samples), len(new), measured,
                                 time.perf_counter() - start, predictor.chosen, stored is not None)
 
 
-def eval_on_device(model, space, example, device, cache, n: int, seed: int = 0,
+def eval_on_device(model, space, example, device, cache, workdir, n: int, seed: int = 0,
                    min_keep: float = 0.05) -> dict:
     """Measure `n` random architectures the stored predictor was not fitted on; its errors."""
     check_sampling(n, min_keep)
@@ -73,7 +74,8 @@ def eval_on_device(model, space, example, device, cache, n: int, seed: int = 0,
                         "--device, --model and --input-shape first")
     genomes = random_genomes(space, n, np.random.default_rng(seed + EVAL_SEED_OFFSET), min_keep,
                              exclude=[s.channels for s in predictor.samples])
-    samples, measured = measure_genomes(model, example, genomes, device, source="eval")
+    samples, measured = measure_genomes(model, example, genomes, device, workdir,
+                                          source="eval")
     result = evaluate_on(predictor, samples)
     result.update(measured=measured, seconds=time.perf_counter() - start,
                   fitted_on=len(predictor.samples), chosen=predictor.chosen)
