@@ -11,6 +11,7 @@ _EXPORTS = {
     "PredictorKey": "store", "load_predictor": "store", "save_predictor": "store",
     "random_genomes": "profiling", "measure_genomes": "profiling",
     "fit_on_device": "session", "eval_on_device": "session",
+    "open_predictor": "session",
 }
 __all__ = sorted(_EXPORTS)
 

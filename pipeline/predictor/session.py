@@ -40,6 +40,14 @@ def predictor_key(model, space, example, device) -> tuple[LayerTable, PredictorK
     return table, PredictorKey.for_device(device, tuple(example.shape), table)
 
 
+def open_predictor(model, space, example, device, cache) -> tuple[LatencyPredictor, PredictorKey]:
+    """For the search: the predictor stored for this device and model (refitted from its
+    samples), or an empty one that update() fits once it has MIN_SAMPLES measurements.
+    Save it back with `save_predictor(cache, key, predictor)` after updating."""
+    table, key = predictor_key(model, space, example, device)
+    return load_predictor(cache, key) or LatencyPredictor(table), key
+
+
 def fit_on_device(model, space, example, device, cache, workdir, n: int, seed: int = 0,
                   min_keep: float = 0.05, fresh: bool = False) -> tuple[LatencyPredictor, FitReport]:
     """Profile until the predictor has `n` architectures (a stored one counts), fit, store.

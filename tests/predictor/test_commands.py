@@ -34,6 +34,27 @@ def test_fit_then_eval_then_a_second_fit_starts_from_the_stored_predictor(cache_
     assert "started from the stored predictor, 2 new architecture(s)" in out
     assert "fitted on 12" in out
 
+    # what the search calls: the stored predictor for this device and model, ready to screen
+    import torch
+
+    from pipeline.devices import MeasurementCache, open_device
+    from pipeline.models import build_model
+    from pipeline.predictor import open_predictor
+    from pipeline.prune import SearchSpace
+
+    torch.manual_seed(0)
+    model = build_model("resnet20-tiny", num_classes=10, in_channels=1).eval()
+    example = torch.zeros(1, 1, 16, 16)
+    space = SearchSpace.from_model(model, example)
+    cache = MeasurementCache()
+    try:
+        with open_device("host-ort", cache) as device:
+            predictor, _ = open_predictor(model, space, example, device, cache)
+    finally:
+        cache.close()
+    assert predictor.fitted and len(predictor.samples) == 12
+    assert predictor.predict([space.full(), space.uniform(0.5)]).min() > 0
+
 
 def test_bad_input_is_a_one_line_error_before_any_measurement(cache_dir, capsys):
     assert main(["predictor", "fit", *MODEL, "--n", "0"]) == 2

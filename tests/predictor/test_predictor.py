@@ -144,3 +144,14 @@ def test_predict_is_fast_and_rejects_bad_genomes(resnet):
         LatencyPredictor(table).fit(_samples(table, genomes[:3]))
     with pytest.raises(UserError, match="positive"):
         LatencySample({group: 2}, -1.0).check()
+
+
+def test_update_keeps_too_few_samples_unfitted_then_fits(resnet):
+    space, table = resnet[2:]
+    samples = _samples(table, random_genomes(space, 12, np.random.default_rng(6), min_keep=0.05))
+    predictor = LatencyPredictor(table).update(samples[:3])
+    assert not predictor.fitted and len(predictor.samples) == 3
+    with pytest.raises(UserError, match="not fitted"):
+        predictor.predict([samples[0].channels])
+    predictor.update(samples[3:])
+    assert predictor.fitted and predictor.chosen["feature_set"]
