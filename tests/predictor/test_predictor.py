@@ -1,8 +1,7 @@
 """The predictor on a fake device whose latency is a known staircase function of the channels
-(pruned for real, so the layer table is checked against torch-pruning too), refit on drift,
+(through the layer table, itself checked against torch-pruning's real cuts), refit on drift,
 JSON round-trip and the cache store."""
 import json
-import math
 
 import numpy as np
 import pytest
