@@ -38,7 +38,7 @@ def _regressor(name: str):
     if name == "ridge":
         return ridge
     if name == "boosted":
-        return _Boosted(ridge, HistGradientBoostingRegressor(max_iter=200, learning_rate=0.05,
+        return _Boosted(ridge, HistGradientBoostingRegressor(max_iter=100, learning_rate=0.1,
                                                              max_leaf_nodes=15, random_state=0))
     raise UserError(f"unknown predictor regressor '{name}'; use one of {', '.join(REGRESSORS)}")
 
@@ -103,7 +103,11 @@ class LatencyPredictor:
         options = [(f, r) for f in (FEATURE_SETS if self.feature_set == "auto" else (self.feature_set,))
                    for r in (REGRESSORS if self.regressor == "auto" else (self.regressor,))]
         scores = {f"{f}/{r}": _cross_validate(r, x[f], y, folds) for f, r in options}
-        best = min(options, key=lambda o: scores[f"{o[0]}/{o[1]}"]["mean_abs_rel"])
+        error = {o: scores[f"{o[0]}/{o[1]}"]["mean_abs_rel"] for o in options}
+        best = min(options, key=error.__getitem__)
+        # ridge refits in milliseconds (update() runs every generation): boosting must earn it
+        ridge = [o for o in options if o[1] == "ridge" and error[o] <= 1.05 * error[best] + 0.002]
+        best = min(ridge, key=error.__getitem__) if ridge else best
         self.chosen = {"feature_set": best[0], "regressor": best[1], "cv": scores}
         self._model = _fit(best[1], x[best[0]], y)
         return self
@@ -114,7 +118,7 @@ class LatencyPredictor:
         self._merge(new_samples)
         if not self.chosen:
             return self.fit() if len(self.samples) >= MIN_SAMPLES else self
-        x, y = self._data()
+        x, y = self._data((self.chosen["feature_set"],))
         self._model = _fit(self.chosen["regressor"], x[self.chosen["feature_set"]], y)
         return self
 
@@ -130,12 +134,12 @@ class LatencyPredictor:
     def _complete(self, channels: dict) -> dict:
         return {**dict(zip(self.table.group_names, self.table.group_channels)), **channels}
 
-    def _data(self) -> tuple[dict, np.ndarray]:
+    def _data(self, feature_sets=FEATURE_SETS) -> tuple[dict, np.ndarray]:
         if len(self.samples) < MIN_SAMPLES:
             raise UserError(f"the predictor needs at least {MIN_SAMPLES} measured architectures, "
                             f"has {len(self.samples)}; run `edgeprune predictor fit` with a larger --n")
         genomes = [s.channels for s in self.samples]
-        x = {f: features(self.table, genomes, f) for f in FEATURE_SETS}
+        x = {f: features(self.table, genomes, f) for f in feature_sets}
         return x, np.asarray([s.latency_ms for s in self.samples])
 
     @property
