@@ -14,7 +14,7 @@ from pipeline.errors import UserError
 # Order is the order shown by --help.
 COMMANDS = [
     "run", "prune", "inspect", "sensitivity", "finetune", "export", "deploy",
-    "devices", "profile", "cache", "board", "criteria",
+    "devices", "profile", "cache", "board", "criteria", "predictor",
 ]
 
 

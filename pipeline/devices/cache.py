@@ -25,6 +25,15 @@ CREATE TABLE IF NOT EXISTS measurements (
     facts_json TEXT NOT NULL,
     created_s REAL NOT NULL
 )"""
+# Latency predictors (pipeline/predictor), one JSON document per (profile, runtime, threads,
+# input shape, model structure): fitted on these measurements, so they live beside them.
+PREDICTOR_SCHEMA = """
+CREATE TABLE IF NOT EXISTS predictors (
+    key TEXT PRIMARY KEY,
+    profile TEXT NOT NULL,
+    json TEXT NOT NULL,
+    created_s REAL NOT NULL
+)"""
 
 
 def model_key(path) -> str:
@@ -76,6 +85,7 @@ class MeasurementCache:
         try:
             self._db = sqlite3.connect(self.path, timeout=30)
             self._db.execute(SCHEMA)
+            self._db.execute(PREDICTOR_SCHEMA)
             self._db.commit()
         except sqlite3.DatabaseError as exc:
             raise UserError(f"latency cache {self.path} is unusable ({exc}); delete it or run "
@@ -96,6 +106,15 @@ class MeasurementCache:
              json.dumps(facts, default=str), time.time()))
         self._db.commit()
 
+    def get_predictor(self, key: str) -> dict | None:
+        row = self._db.execute("SELECT json FROM predictors WHERE key = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def put_predictor(self, key: str, profile: str, data: dict) -> None:
+        self._db.execute("INSERT OR REPLACE INTO predictors VALUES (?, ?, ?, ?)",
+                         (key, profile, json.dumps(data), time.time()))
+        self._db.commit()
+
     def stats(self) -> dict:
         rows = self._db.execute(
             "SELECT profile, runtime, runtime_version, COUNT(*) FROM measurements "
@@ -108,8 +127,10 @@ class MeasurementCache:
     def clear(self, profile: str | None = None) -> int:
         if profile is None:
             cursor = self._db.execute("DELETE FROM measurements")
+            self._db.execute("DELETE FROM predictors")
         else:
             cursor = self._db.execute("DELETE FROM measurements WHERE profile = ?", (profile,))
+            self._db.execute("DELETE FROM predictors WHERE profile = ?", (profile,))
         self._db.commit()
         return cursor.rowcount
 

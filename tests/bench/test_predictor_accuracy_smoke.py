@@ -1,0 +1,42 @@
+"""bench.predictor_accuracy in its smoke mode: it runs, fits and evaluates through the real
+host-ort device and writes a complete result file with its scatter plot. Smoke figures mean
+nothing (a dozen architectures): only shape and sanity are checked."""
+import json
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def smoke_result(tmp_path_factory):
+    import bench.common as common
+    from bench import predictor_accuracy
+
+    root = tmp_path_factory.mktemp("bench")
+    patch = pytest.MonkeyPatch()
+    patch.setattr(common, "RESULTS_DIR", root / "results")
+    patch.setattr(common, "SMOKE_DIR", root / "results" / "tmp")
+    try:
+        assert predictor_accuracy.main(["--smoke"]) == 0
+        yield root / "results" / "tmp"
+    finally:
+        patch.undo()
+
+
+def test_predictor_accuracy_records_every_cell(smoke_result):
+    from bench.predictor_accuracy import SMOKE
+
+    result = json.loads((smoke_result / "predictor_accuracy.json").read_text())
+    assert result["smoke"] is True and len(result["git_commit"]) >= 40
+    assert all(d["runtimes"] for d in result["devices"])
+    for model in SMOKE["models"]:
+        for profile in SMOKE["profiles"]:
+            cell = result["cells"][model][profile]
+            assert cell["fit"]["samples"] == SMOKE["fit_n"]
+            assert cell["fit"]["measured"] == SMOKE["fit_n"]   # fresh cache: all measured
+            ev = cell["eval"]
+            assert ev["n"] == SMOKE["eval_n"] == len(ev["points"])
+            assert 0 <= ev["within_5pct"] <= ev["within_10pct"] <= 1
+            assert ev["median_abs_rel"] <= ev["worst_abs_rel"]
+            assert all(p["measured_ms"] > 0 and p["predicted_ms"] > 0 for p in ev["points"])
+            assert cell["meets_target"] == (ev["within_10pct"] >= result["target_within_10pct"])
+            assert (smoke_result / cell["plot"]).stat().st_size > 1000

@@ -1,0 +1,156 @@
+"""The predictor on a fake device whose latency is a known staircase function of the channels
+(through the layer table, itself checked against torch-pruning's real cuts), refit on drift,
+JSON round-trip and the cache store."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from pipeline.errors import UserError
+from pipeline.models import build_model
+from pipeline.predictor import (LatencyPredictor, LatencySample, LayerTable, PredictorKey,
+                                load_predictor, random_genomes, save_predictor)
+from pipeline.prune import SearchSpace, apply_genome
+
+SHAPE = (1, 1, 16, 16)
+
+
+def _setup(name):
+    torch.manual_seed(0)
+    model = build_model(name, num_classes=10, in_channels=1).eval()
+    example = torch.zeros(SHAPE)
+    space = SearchSpace.from_model(model, example)
+    return model, example, space, LayerTable.from_model(model, space, example)
+
+
+@pytest.fixture(scope="module")
+def resnet():
+    """ResNet-20 at full width (16-64 channels: many steps of 8), at a small input."""
+    return _setup("resnet20")
+
+
+def staircase_ms(table, genomes) -> np.ndarray:
+    """A fake device: each conv/linear costs its MACs with channel counts rounded up to 8 (a
+    SIMD tile), at an efficiency that differs per layer, plus its output activations and 2 us.
+    Layer shapes come from the table, which test_layer_table_matches_real_pruning checks
+    against torch-pruning's real cuts."""
+    cin, cout, groups = table.shapes(genomes)
+    tile = lambda c: -(-c // 8) * 8  # noqa: E731
+    kernel, out_hw = np.asarray(table.kernel), np.asarray(table.out_hw)
+    depthwise = np.asarray([k == "depthwise" for k in table.kind])
+    padded_in = np.where(depthwise, 1, tile(cin // groups))
+    efficiency = 1.0 + 0.5 * (np.arange(len(table.kernel)) % 3)
+    per_layer = 2e-6 * efficiency * tile(cout) * padded_in * kernel * out_hw \
+        + 3e-6 * cout * out_hw + 0.002
+    return 0.01 + per_layer.sum(axis=1)
+
+
+def _samples(table, genomes):
+    return [LatencySample(g, float(ms)) for g, ms in zip(genomes, staircase_ms(table, genomes))]
+
+
+@pytest.mark.parametrize("name", ["resnet20-tiny", "mobilenetv2-tiny"])
+def test_layer_table_matches_real_pruning(name):
+    model, example, space, table = _setup(name)
+    assert {"conv", "linear"} <= set(table.kind)
+    genomes = random_genomes(space, 4, np.random.default_rng(3), min_keep=0.05)
+    cin, cout, groups = table.shapes(genomes)
+    for row, genome in enumerate(genomes):
+        modules = dict(apply_genome(model, genome, example).named_modules())
+        for col, layer in enumerate(table.layer_names):
+            m = modules[layer]
+            want = (m.in_features, m.out_features, 1) if isinstance(m, torch.nn.Linear) \
+                else (m.in_channels, m.out_channels, m.groups)
+            assert (cin[row, col], cout[row, col], groups[row, col]) == want, layer
+
+
+def test_staircase_latency_is_learned_within_2_percent(resnet):
+    space, table = resnet[2:]
+    genomes = random_genomes(space, 400, np.random.default_rng(0), min_keep=0.05)
+    samples = _samples(table, genomes)
+    fit, held_out = samples[:300], samples[300:]
+    predictor = LatencyPredictor(table).fit(fit)
+    measured = np.array([s.latency_ms for s in held_out])
+    predicted = predictor.predict([s.channels for s in held_out])
+    errors = np.abs(predicted / measured - 1)
+    assert errors.max() <= 0.02, (predictor.chosen, errors.max())
+    assert predictor.chosen["feature_set"] == "kinds+layers"   # per-layer costs differ
+    # the staircase is real: one more channel past a multiple of 8 costs a whole tile
+    group = table.group_names[0]
+    steps = staircase_ms(table, [{group: 8}, {group: 9}, {group: 10}])
+    assert steps[1] - steps[0] > 5 * (steps[2] - steps[1])
+
+
+def test_drift_flags_a_changed_device_and_update_refits(resnet):
+    space, table = resnet[2:]
+    genomes = random_genomes(space, 60, np.random.default_rng(1), min_keep=0.05)
+    samples = _samples(table, genomes)
+    predictor = LatencyPredictor(table, feature_set="kinds+layers", regressor="ridge").fit(samples[:40])
+    probe = samples[40]
+    assert not predictor.drifted(probe.channels, probe.latency_ms)
+    # the device slows down by 1.5x (thermal throttling, a new runtime): predictions drift ...
+    slower = [LatencySample(s.channels, 1.5 * s.latency_ms, "search") for s in samples[40:]]
+    assert predictor.drifted(slower[0].channels, slower[0].latency_ms, tolerance=0.2)
+    # ... and a refit on the new measurements (which replace the old ones) follows the device
+    predictor.update(slower[:12] + [LatencySample(s.channels, 1.5 * s.latency_ms)
+                                    for s in samples[:40]])
+    assert len(predictor.samples) == 52
+    assert not any(predictor.drifted(s.channels, s.latency_ms, tolerance=0.05) for s in slower[12:])
+
+
+def test_json_round_trip_and_cache_store_refit_the_same_predictor(resnet, tmp_path):
+    from pipeline.devices.cache import MeasurementCache
+
+    space, table = resnet[2:]
+    genomes = random_genomes(space, 40, np.random.default_rng(2), min_keep=0.05)
+    predictor = LatencyPredictor(table).fit(_samples(table, genomes))
+    text = json.dumps(predictor.to_dict())   # plain data, no pickle
+    again = LatencyPredictor.from_dict(json.loads(text))
+    probe = random_genomes(space, 20, np.random.default_rng(9), min_keep=0.05)
+    assert np.allclose(again.predict(probe), predictor.predict(probe), rtol=1e-9)
+    assert again.chosen == predictor.chosen
+
+    cache = MeasurementCache(tmp_path / "latency.sqlite")
+    key = PredictorKey("host-ort", "onnxruntime", "1.0", 1, (), SHAPE, table.digest())
+    other = PredictorKey("host-ort", "onnxruntime", "1.0", 2, (), SHAPE, table.digest())
+    save_predictor(cache, key, predictor)
+    cache.close()
+    reopened = MeasurementCache(tmp_path / "latency.sqlite")
+    loaded = load_predictor(reopened, key)
+    assert loaded is not None and load_predictor(reopened, other) is None
+    assert np.allclose(loaded.predict(probe), predictor.predict(probe), rtol=1e-9)
+    reopened.clear("host-ort")   # measurements cleared: the predictor fitted on them goes too
+    assert load_predictor(reopened, key) is None
+
+
+def test_predict_is_fast_and_rejects_bad_genomes(resnet):
+    import time
+
+    space, table = resnet[2:]
+    genomes = random_genomes(space, 30, np.random.default_rng(4), min_keep=0.05)
+    predictor = LatencyPredictor(table, regressor="ridge").fit(_samples(table, genomes))
+    many = random_genomes(space, 2000, np.random.default_rng(5), min_keep=0.05)
+    start = time.perf_counter()
+    predictor.predict(many)
+    assert time.perf_counter() - start < 1.0   # thousands per second, with room on a busy host
+    group = table.group_names[0]
+    with pytest.raises(UserError, match="keep 1.."):
+        predictor.predict([{group: 0}])
+    with pytest.raises(UserError, match="does not know"):
+        predictor.predict([{"no.such.layer": 3}])
+    with pytest.raises(UserError, match="at least"):
+        LatencyPredictor(table).fit(_samples(table, genomes[:3]))
+    with pytest.raises(UserError, match="positive"):
+        LatencySample({group: 2}, -1.0).check()
+
+
+def test_update_keeps_too_few_samples_unfitted_then_fits(resnet):
+    space, table = resnet[2:]
+    samples = _samples(table, random_genomes(space, 12, np.random.default_rng(6), min_keep=0.05))
+    predictor = LatencyPredictor(table).update(samples[:3])
+    assert not predictor.fitted and len(predictor.samples) == 3
+    with pytest.raises(UserError, match="not fitted"):
+        predictor.predict([samples[0].channels])
+    predictor.update(samples[3:])
+    assert predictor.fitted and predictor.chosen["feature_set"]
