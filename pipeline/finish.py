@@ -28,6 +28,7 @@ class Recovered:
 
 
 def finish_winners(cfg, profile, device, base_model, search, splits, run_dir: Path):
+    from pipeline.export.device_check import verify_int8_on_device
     from pipeline.export.winner import flag_slow_int8
 
     baseline = dict(search["baseline"])
@@ -38,7 +39,10 @@ def finish_winners(cfg, profile, device, base_model, search, splits, run_dir: Pa
     bundles = []
     for reason, rec in picked:
         out = run_dir / "winners" / reason
-        bundles.append((reason, rec, out, _save_and_export(cfg, rec, reason, splits, out)))
+        artifacts = _save_and_export(cfg, rec, reason, splits, out)
+        # On an ARM device an int8 file runs other kernels than here: checked there first.
+        verify_int8_on_device(device, rec.model, splits, out, artifacts)
+        bundles.append((reason, rec, out, artifacts))
     baseline_path = _export_baseline(profile, base_model, splits, run_dir)
     latencies = _measure_interleaved(device, [baseline_path] + [
         out / a["path"] for _, _, out, arts in bundles for a in arts.values() if a["path"]],

@@ -95,6 +95,9 @@ def export_winner(model, out_dir, splits, *, formats=FORMATS, int8: bool = False
         else:
             _check_int8_drop(entry, artifacts[fp32_key], max_int8_drop, target)
     if device is not None:
+        from pipeline.export.device_check import verify_int8_on_device
+
+        verify_int8_on_device(device, model, splits, out_dir, artifacts)
         measure_artifacts(device, out_dir, artifacts, splits.input_shape)
     return artifacts
 
