@@ -64,6 +64,11 @@ def format_summary(summary: dict) -> str:
         speed = f"{b50 / p50:.2f}x" if p50 and b50 else "-"
         lines.append(f"{w['id']:<22} {100 * w['accuracy']:>8.2f}% {_f(p50):>8} {_f(p90):>8} "
                      f"{speed:>8} {w['params']:>9} {w['macs'] / 1e6:>7.2f}")
+    if summary["winners"]:
+        w = summary["winners"][0]
+        fmt = w.get("latency_format") or "onnx"
+        lines.append(f"p50/p90: the {fmt} files (fp32) on {w.get('device', 'the device')}, its "
+                     "runtime's format, baseline measured the same way")
     for w in summary["winners"]:
         files = []
         for fmt, art in w.get("artifacts", {}).items():

@@ -131,7 +131,7 @@ def _check_int8_drop(entry: dict, fp32_entry: dict, max_drop: float, target: Pat
 
 def measure_artifacts(device, out_dir: Path, artifacts: dict, input_shape) -> None:
     """Re-measure every produced file on the device in one batch; a device failure is recorded."""
-    from pipeline.devices.stats import latency_dict
+    from pipeline.devices.stats import latency_dict, sample_list
 
     produced = [key for key, entry in artifacts.items() if entry["path"]]
     if not produced:
@@ -145,7 +145,8 @@ def measure_artifacts(device, out_dir: Path, artifacts: dict, input_shape) -> No
         status(f"export: measuring on the device failed: {exc}")
         return
     for key, measurement in zip(produced, measurements):
-        artifacts[key]["latency_ms"] = latency_dict(measurement.stats)
+        artifacts[key]["latency_ms"] = {**latency_dict(measurement.stats),
+                                        "samples": sample_list(measurement.stats.samples_ms)}
     flag_slow_int8(artifacts)
 
 

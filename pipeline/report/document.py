@@ -202,7 +202,7 @@ def write_report(run_dir) -> Path:
     samples = {f"{name} · {fmt}": _lat(a.get("latency_ms"), "samples")
                for name, m in winners for fmt, a in (m.get("artifacts") or {}).items() if a}
     samples = {k: v for k, v in samples.items() if v}
-    latency_html = "<p>No latency samples were recorded for the exported files.</p>"
+    latency_html = _no_samples_note(winners)
     if samples:
         path = plot_latency(samples, figures / "latency.png", note=short_note)
         latency_html = _img(path, "latency distribution per exported file", caption)
@@ -229,6 +229,19 @@ def write_report(run_dir) -> Path:
     out = run_dir / "report.html"
     out.write_text(page, encoding="utf-8")
     return out
+
+
+def _no_samples_note(winners: list[tuple[str, dict]]) -> str:
+    """Why there is no latency figure: no file measured, or manifests with statistics only."""
+    counted = [a["latency_ms"].get("n") for _, m in winners
+               for a in (m.get("artifacts") or {}).values()
+               if a and isinstance(a.get("latency_ms"), dict) and a["latency_ms"].get("n")]
+    if not counted:
+        return "<p>No exported file was measured on the device.</p>"
+    return (f"<p>The manifests hold latency statistics of {len(counted)} files "
+            f"({sum(counted):,} timed runs) but not the runs themselves (written before "
+            "edgeprune kept them); <code>edgeprune export WINNER --device NAME</code> measures "
+            "a winner again and keeps them.</p>")
 
 
 def _config_model(text: str):
