@@ -66,7 +66,7 @@ def test_every_measured_architecture_is_recorded_with_its_source(run_dir):
 def test_manifests_keep_the_timed_runs_and_the_report_draws_them(run_dir):
     (manifest,) = [json.loads(p.read_text()) for p in run_dir.glob("winners/*/manifest.json")]
     measured = {k: a["latency_ms"] for k, a in manifest["artifacts"].items() if a.get("path")}
-    assert set(measured) == {"onnx", "onnx_int8"}
+    assert "onnx" in measured  # (its int8 file may be dropped by the accuracy check)
     for lat in measured.values():
         # Every timed run of every interleaved round, so at least the runs of one round.
         assert len(lat["samples"]) >= lat["n"] and min(lat["samples"]) > 0
