@@ -142,14 +142,18 @@ def search_summary(pareto: dict, evaluations: list[dict]) -> str:
         return "<p>No evaluations recorded (evaluations.jsonl is missing or empty).</p>"
     gens = {e["generation"] for e in evaluations if isinstance(e.get("generation"), int)
             and e["generation"] >= 0}
-    scan = sum(isinstance(e.get("generation"), int) and e["generation"] < 0 for e in evaluations)
+    # Older files have no `source`: everything before the GA counted as the scan then.
+    scan = sum(e.get("source", "sensitivity") == "sensitivity" and isinstance(e.get("generation"), int)
+               and e["generation"] < 0 for e in evaluations)
     cached = sum(bool(e.get("cached")) for e in evaluations)
     feasible = sum(bool(e.get("feasible", True)) for e in evaluations)
     steps = {}
     for e in evaluations:
         steps[e.get("error_step") or DASH] = steps.get(e.get("error_step") or DASH, 0) + 1
     step_text = ", ".join(f"{html.escape(str(k))}: {v}" for k, v in sorted(steps.items()))
+    base = sum(e.get("source") == "baseline" for e in evaluations)
     scan_text = f", {scan} of them in the sensitivity scan" if scan else ""
+    scan_text += ", one the unpruned baseline" if base else ""
     return (f"<p>{len(evaluations)} individuals evaluated over {len(gens)} generation{'s' * (len(gens) != 1)}{scan_text} "
             f"({feasible} feasible, {cached} latencies from the cache); accuracy estimated by "
             f"{step_text}; {len(pareto.get('front') or [])} on the search's final front.</p>")

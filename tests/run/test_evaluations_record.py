@@ -74,3 +74,5 @@ def test_manifests_keep_the_timed_runs_and_the_report_draws_them(run_dir):
     page = (run_dir / "report.html").read_text()
     assert "latency distribution per exported file" in page
     assert "No exported file was measured" not in page and "timed runs" not in page
+    # The search summary counts the probes and the baseline the file now holds.
+    assert "of them in the sensitivity scan, one the unpruned baseline" in page
