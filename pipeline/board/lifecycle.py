@@ -64,7 +64,8 @@ def emulate(board: Path, port: int | None = None, install_profile_to: Path | Non
     sshd.write_config(board, port)
     pid = sshd.start(board, port)
     written = profile.write_profiles(board, port, install_profile_to)
-    state = {**facts, "port": port, "profile": str(written[-1]), "emulated_cpu": rootfs.EMULATED_CPU}
+    state = {**facts, "port": port, "profile": str(written[-1]),
+             "emulated_cpu": rootfs.EMULATED_CPU}
     (board / "board.json").write_text(json.dumps(state, indent=1) + "\n")
     machine = _remote_machine(written[0]) if verify else None
     return BoardInfo(folder=str(board), built=True, running=True, pid=pid, port=port,

@@ -97,8 +97,9 @@ def _guarded_update_index_mapping(graph):
         try:
             update(graph, node)
         except (ArithmeticError, IndexError, KeyError, TypeError, ValueError) as exc:
-            failed[node] = f"torch-pruning cannot map channels through this {node.type.name.lower()} " \
-                           f"({type(exc).__name__} in {update.__name__})"
+            op = node.type.name.lower()
+            failed[node] = (f"torch-pruning cannot map channels through this {op} "
+                            f"({type(exc).__name__} in {update.__name__})")
 
 
 def _install_guard() -> None:

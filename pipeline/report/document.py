@@ -143,8 +143,9 @@ def search_summary(pareto: dict, evaluations: list[dict]) -> str:
     gens = {e["generation"] for e in evaluations if isinstance(e.get("generation"), int)
             and e["generation"] >= 0}
     # Older files have no `source`: everything before the GA counted as the scan then.
-    scan = sum(e.get("source", "sensitivity") == "sensitivity" and isinstance(e.get("generation"), int)
-               and e["generation"] < 0 for e in evaluations)
+    scan = sum(e.get("source", "sensitivity") == "sensitivity"
+               and isinstance(e.get("generation"), int) and e["generation"] < 0
+               for e in evaluations)
     cached = sum(bool(e.get("cached")) for e in evaluations)
     feasible = sum(bool(e.get("feasible", True)) for e in evaluations)
     steps = {}

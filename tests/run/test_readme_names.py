@@ -21,7 +21,8 @@ def test_the_table_says_which_file_its_p50_is_on_a_tflite_device():
 
 def test_board_prerequisites_stand_in_one_line_before_its_command():
     lines = README.splitlines()
-    command = next(i for i, line in enumerate(lines) if line.startswith("`edgeprune board emulate`"))
+    command = next(i for i, line in enumerate(lines)
+                   if line.startswith("`edgeprune board emulate`"))
     before = lines[command - 1]
     assert "root" in before
     assert all(package in before for package in APT_PACKAGES.split())

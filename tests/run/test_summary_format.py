@@ -21,4 +21,5 @@ def test_table_names_the_tflite_file_on_a_tflite_device():
 
 
 def test_table_names_the_onnx_file_on_an_onnx_device():
-    assert "p50/p90: the onnx files (fp32) on host-ort" in format_summary(_summary("onnx", "host-ort"))
+    text = format_summary(_summary("onnx", "host-ort"))
+    assert "p50/p90: the onnx files (fp32) on host-ort" in text
