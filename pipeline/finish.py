@@ -17,6 +17,10 @@ from pipeline.progress import status
 from pipeline.search.winners import knee
 
 MEASURE_ROUNDS = 3
+# Every name a winner folder can get (README's "What a run leaves" describes each).
+FASTEST, FALLBACK, KNEE, MOST_ACCURATE = ("fastest-within-1pt", "most-accurate-tried", "knee",
+                                          "most-accurate")
+WINNER_NAMES = (FASTEST, FALLBACK, KNEE, MOST_ACCURATE)
 
 
 @dataclass
@@ -28,6 +32,7 @@ class Recovered:
 
 
 def finish_winners(cfg, profile, device, base_model, search, splits, run_dir: Path):
+    from pipeline.export.device_check import verify_int8_on_device
     from pipeline.export.winner import flag_slow_int8
 
     baseline = dict(search["baseline"])
@@ -38,7 +43,10 @@ def finish_winners(cfg, profile, device, base_model, search, splits, run_dir: Pa
     bundles = []
     for reason, rec in picked:
         out = run_dir / "winners" / reason
-        bundles.append((reason, rec, out, _save_and_export(cfg, rec, reason, splits, out)))
+        artifacts = _save_and_export(cfg, rec, reason, splits, out)
+        # On an ARM device an int8 file runs other kernels than here: checked there first.
+        verify_int8_on_device(device, rec.model, splits, out, artifacts)
+        bundles.append((reason, rec, out, artifacts))
     baseline_path = _export_baseline(profile, base_model, splits, run_dir)
     latencies = _measure_interleaved(device, [baseline_path] + [
         out / a["path"] for _, _, out, arts in bundles for a in arts.values() if a["path"]],
@@ -89,26 +97,26 @@ def _pick_and_recover(cfg, base_model, search, splits):
     for ev in first_faster:
         rec, spent = get(ev), spent + 1
         if rec.accuracy_val >= base_acc - cfg.recover.max_drop:
-            picked = [("fastest-within-1pt", rec)]   # each one tried is faster than the last
+            picked = [(FASTEST, rec)]   # each one tried is faster than the last
         elif ev is first_faster[0]:
             break   # the search's own pick failed: go slower, not faster
     if not picked:
         for ev in slower[:max(0, budget - spent)]:
             rec = get(ev)
             if rec.accuracy_val >= base_acc - cfg.recover.max_drop:
-                picked = [("fastest-within-1pt", rec)]
+                picked = [(FASTEST, rec)]
                 break
     if not picked and tried:
         best = max(tried.values(), key=lambda r: r.accuracy_val)
         status(f"no recovered candidate kept validation accuracy within "
                f"{100 * cfg.recover.max_drop:.1f} points; keeping the most accurate tried")
-        picked.append(("most-accurate-tried", best))
+        picked.append((FALLBACK, best))
     extra = [knee(front)] + sorted(front, key=lambda e: -e.accuracy)
     for ev in extra:
         if len(picked) >= cfg.winners:
             break
         if ev is not None and all(ev.key != r.ev.key for _, r in picked):
-            picked.append(("knee" if ev is extra[0] else "most-accurate", get(ev)))
+            picked.append((KNEE if ev is extra[0] else MOST_ACCURATE, get(ev)))
     return picked
 
 
@@ -190,7 +198,7 @@ def _export_baseline(profile, model, splits, run_dir: Path) -> Path:
 
 def _measure_interleaved(device, paths: list[Path], input_shape) -> dict[str, dict]:
     """Each file's latency: per statistic, the median over rounds of one batch each."""
-    from pipeline.devices.stats import latency_dict
+    from pipeline.devices.stats import latency_dict, sample_list
 
     rounds = [device.measure(paths, tuple(input_shape)) for _ in range(MEASURE_ROUNDS)]
     out = {}
@@ -198,6 +206,8 @@ def _measure_interleaved(device, paths: list[Path], input_shape) -> dict[str, di
         per_round = [latency_dict(r[i].stats) for r in rounds]
         merged = {k: statistics.median(d[k] for d in per_round) for k in per_round[0]}
         merged["rounds_p50"] = [d["p50"] for d in per_round]
+        # Every timed run of every round: the report draws their distribution from these.
+        merged["samples"] = sample_list(s for r in rounds for s in r[i].stats.samples_ms)
         out[str(path)] = merged
     return out
 
@@ -224,6 +234,8 @@ def _write_manifest(cfg, profile, baseline, rec, reason, artifacts, splits, out:
         "baseline_accuracy_val": baseline["accuracy"],
         "search_accuracy": ev.accuracy, "search_accuracy_step": ev.error_step,
         "latency_ms": {"p50": lat.get("p50"), "p90": lat.get("p90")},
+        # Which file those are: the format of the device's runtime (the baseline's too).
+        "latency_format": main_fmt,
         "baseline_latency_ms": {"p50": base_lat.get("p50"), "p90": base_lat.get("p90")},
         "speedup_p50": (base_lat["p50"] / lat["p50"]) if lat.get("p50") and base_lat.get("p50")
         else None,

@@ -13,6 +13,7 @@ import numpy as np
 from pipeline.errors import UserError
 from pipeline.progress import status
 from pipeline.search.checkpoint import read_evaluations, write_evaluations, write_json_atomic
+from pipeline.search.records import BASELINE
 from pipeline.devices.stats import latency_dict
 
 
@@ -52,7 +53,7 @@ def prepare_search(cfg, profile, device, base_model, base_info, splits, run_dir:
         evaluator.importance = blend_for_run(cfg, base_model, splits, space,
                                              evaluator.calib_batches, run_dir)
     # The baseline's own latency goes through the same device path as every individual.
-    (base_eval,) = evaluator.evaluate([space.full()], generation=-1)
+    (base_eval,) = evaluator.evaluate([space.full()], generation=BASELINE)
     params, macs = count_params_macs(base_model, example)
     baseline = {"accuracy": base_info["accuracy_val"], "accuracy_test": base_info["accuracy_test"],
                 "latency": base_eval.latency_objective(), "latency_ms": base_eval.latency_ms,
@@ -115,8 +116,7 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
                            screen=SurrogateScreen(genes, seed=cfg.seed))
 
     def checkpoint(summary):
-        evals = sorted(summary.evaluations, key=lambda e: (e.generation, e.id))
-        write_evaluations(run_dir / "evaluations.jsonl", evals)
+        write_evaluations(run_dir / "evaluations.jsonl", evaluator.evaluations())
         write_json_atomic(run_dir / "search_state.json", {
             "generation_done": summary.generation, "generations": sc.generations,
             "seed": cfg.seed, "population": summary.population,
@@ -138,8 +138,7 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
         all_evals = search.run(evaluator.evaluate, evaluator.refine, initial, checkpoint)
     except BaseException:
         # Ctrl-C or a device failure mid-generation: keep every evaluation already paid for.
-        done = [e for e in evaluator.all.values() if e.generation >= 0]
-        write_evaluations(run_dir / "evaluations.jsonl", sorted(done, key=lambda e: e.id))
+        write_evaluations(run_dir / "evaluations.jsonl", evaluator.evaluations())
         raise
     front = non_dominated(all_evals, objectives)
     pareto = {"device": profile.name, "device_emulated": bool(getattr(profile, "emulated", False)),

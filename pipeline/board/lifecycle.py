@@ -98,7 +98,8 @@ def emulate(board: Path, port: int | None = None, install_profile_to: Path | Non
     pid = sshd.start(inst, port)
     written = profile.write_profiles(inst, port, install_profile_to, name=name,
                                      python=board / "bin" / "python3")
-    state = {**facts, "port": port, "profile": str(written[-1])}
+    state = {**facts, "port": port, "profile": str(written[-1]),
+             "emulated_cpu": rootfs.EMULATED_CPU}
     (inst / "board.json").write_text(json.dumps(state, indent=1) + "\n")
     machine = _remote_machine(written[0]) if verify else None
     return BoardInfo(folder=str(inst), built=True, running=True, pid=pid, port=port,

@@ -8,9 +8,10 @@ from pathlib import Path
 from pipeline.board.sshd import HOST
 
 PROFILE_NAME = "qemu-arm64"
-DESCRIPTION = ("EMULATED aarch64 board (qemu-user on this host): latencies are emulation "
-               "times, hundreds of times a real board's; they rank models against each other "
-               "and prove the aarch64 runtimes run the files, nothing more")
+DESCRIPTION = ("EMULATED aarch64 board (qemu-user on this host, -cpu cortex-a72): latencies "
+               "are emulation times, hundreds of times a real board's; they rank models against "
+               "each other and prove the aarch64 runtimes run the files, nothing more. qemu's "
+               "default `max` CPU is not used: its SME makes XNNPACK int8 answer garbage")
 
 
 def profile_text(board: Path, port: int, relative: bool, name: str | None = None,

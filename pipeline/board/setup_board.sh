@@ -95,7 +95,9 @@ setup_image() {
     install_wheels "$(python3 -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
     # Docker on x86-64 runs this image through binfmt qemu-user, whose /proc/cpuinfo is the
     # host's: a QEMU_LD_PREFIX holding only proc/cpuinfo serves the ARM one (every other
-    # path falls through to the image). Native arm64 ignores the variable.
+    # path falls through to the image), and QEMU_CPU emulates the Cortex-A72 it describes
+    # (qemu's default `max` CPU has SME, whose int8 kernels in XNNPACK answer garbage under
+    # qemu 7.2; see pipeline/board/rootfs.py). Native arm64 ignores both variables.
     prefix=/opt/edgeprune/qemu-prefix
     mkdir -p "$prefix/proc/device-tree"
     write_arm_cpuinfo "$prefix/proc/cpuinfo"
@@ -104,7 +106,7 @@ setup_image() {
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
-SetEnv QEMU_LD_PREFIX=$prefix
+SetEnv QEMU_LD_PREFIX=$prefix QEMU_CPU=cortex-a72
 EOF
 }
 

@@ -43,6 +43,7 @@ def _size(n_bytes) -> str:
 
 def _emulate(args) -> int:
     from pipeline import board, paths
+    from pipeline.board import rootfs
     from pipeline.errors import UserError
 
     if args.port is not None and not 1024 <= args.port <= 65535:
@@ -55,6 +56,8 @@ def _emulate(args) -> int:
     print(f"  folder:  {info.folder} ({_size(info.disk_bytes)} rootfs, built in "
           f"{info.build_s} s)")
     print(f"  profile: {info.profile}")
+    print(f"  cpu:     qemu -cpu {rootfs.EMULATED_CPU} (not qemu's default `max`, whose SME "
+          "kernels gave wrong int8 answers)")
     print(f"  try:     edgeprune devices check {name}")
     print(f"           edgeprune profile --device {name} MODEL.onnx")
     print(f"  stop:    edgeprune board stop" + (f" --dir {folder}" if args.dir else "")

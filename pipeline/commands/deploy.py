@@ -63,6 +63,11 @@ def run(args) -> int:
                         f"{profile.backend}); deploy needs a profile with backend = \"ssh\"")
     results = deploy_bundle(bundle, manifest, artifacts, profile)
     _report(results, args.json)
+    if profile.emulated and not args.json:
+        # The answers of an emulated CPU vouch for the aarch64 runtimes, not for every real CPU.
+        print(f"note: {profile.name} is EMULATED ({profile.description.split(':')[0]}); its "
+              "answers prove the aarch64 runtimes and the emulated CPU's kernels, not a real "
+              "board's")
     checked = [r for r in results.values() if r["status"] != "no runtime"]
     bad = [f"{k}: {r['status']}" for k, r in results.items() if r["status"] not in ("ok", "no runtime")]
     if bad:

@@ -2,7 +2,9 @@
 
 WINNER_DIR holds a pruned model (`model.json` + `model.safetensors`, from pipeline.prune) and
 its `manifest.json`. The data set is reloaded from the manifest's `data` config and `seed`, so
-parity and int8 accuracy are checked on the same test split the run used.
+parity and int8 accuracy are checked on the same test split the run used. A folder written by
+`edgeprune prune` has no manifest and no data: parity is checked on random inputs, accuracy is
+not measured (the manifest and the output say so) and int8 is refused.
 """
 from __future__ import annotations
 
@@ -52,16 +54,30 @@ def run(args) -> int:
     if not winner.is_dir():
         raise UserError(f"'{winner}' is not a folder; pass a winner folder such as runs/X/winners/1")
     formats, int8 = parse_formats(args.format)  # bad --format fails before any slow work
-    manifest = verify_bundle(winner) if "files" in read_manifest(winner) else read_manifest(winner)
     for name in ("model.json", "model.safetensors"):
         if not (winner / name).is_file():
             raise UserError(f"'{winner}' is incomplete: {name} is missing; the winner folder needs "
                             "the pruned model saved by `edgeprune run`/`prune`")
-    data_cfg, seed = data_config_from(manifest, winner)
+    if (winner / "manifest.json").is_file():
+        manifest = verify_bundle(winner) if "files" in read_manifest(winner) else \
+            read_manifest(winner)
+        # A prune folder exported before has a manifest saying it has no data.
+        data_cfg, seed = (None, 0) if manifest.get("accuracy_measured") is False else \
+            data_config_from(manifest, winner)
+    else:  # an `edgeprune prune` folder: no data came with it
+        manifest, data_cfg, seed = {}, None, 0
+    if data_cfg is None and int8:
+        raise UserError(f"'{winner}' has no data (an `edgeprune prune` folder): int8 needs "
+                        "calibration data; export fp32 only (--format onnx,tflite), or export a "
+                        "winner of `edgeprune run`")
     device_name = None if args.no_measure else (args.device or manifest.get("device"))
     artifacts = _export(winner, data_cfg, seed, formats, int8, args, device_name)
     failures = {k: a["error"] for k, a in artifacts.items() if a["error"]}
     _print_table(artifacts)
+    if data_cfg is None:
+        from pipeline.export.random_inputs import NOTE
+
+        print(f"note: {NOTE}")
     if failures:
         raise UserError("; ".join(f"{k}: {msg}" for k, msg in failures.items())
                         + " (the other files were written)")
@@ -77,7 +93,15 @@ def _export(winner, data_cfg, seed, formats, int8, args, device_name) -> dict:
     from pipeline.prune import load_pruned
 
     model, _ = load_pruned(winner)
-    splits = load_data(data_cfg, seed, in_channels=first_conv_in_channels(model))
+    if data_cfg is None:
+        from pipeline.export.random_inputs import NOTE, bundle_manifest, random_splits
+        from pipeline.prune.saving import read_record
+
+        record = read_record(winner)
+        splits = random_splits(record["input_shape"], int(record.get("num_classes", 10)), seed)
+        status(f"export: {NOTE}")
+    else:
+        splits = load_data(data_cfg, seed, in_channels=first_conv_in_channels(model))
     with contextlib.ExitStack() as stack:
         device = None
         if device_name:
@@ -89,6 +113,13 @@ def _export(winner, data_cfg, seed, formats, int8, args, device_name) -> dict:
         artifacts = export_winner(model, winner, splits, formats=formats, int8=int8,
                                   opset=args.opset, device=device, seed=seed,
                                   max_int8_drop=args.max_int8_drop)
+    if data_cfg is None:
+        for entry in artifacts.values():
+            entry["accuracy"] = None  # the placeholder labels measure nothing
+            entry["parity_inputs"] = "random"
+        manifest = {**bundle_manifest(record), "artifacts": artifacts}
+        write_bundle(winner, manifest)  # no sample images: there are none to take
+        return artifacts
     manifest = read_manifest(winner)
     # Formats not asked for this time keep their earlier entries (their files were verified).
     manifest["artifacts"] = {**(manifest.get("artifacts") or {}), **artifacts}

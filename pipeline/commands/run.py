@@ -68,6 +68,11 @@ def format_summary(summary: dict) -> str:
         d = summary["data"]
         lines.append(f"data: {d['name']}, {d['train']} train / {d['val']} val / {d['test']} test; "
                      f"{d['split_source']}")
+    if summary["winners"]:
+        w = summary["winners"][0]
+        fmt = w.get("latency_format") or "onnx"
+        lines.append(f"p50/p90: the {fmt} files (fp32) on {w.get('device', 'the device')}, its "
+                     "runtime's format, baseline measured the same way")
     for w in summary["winners"]:
         files = []
         for fmt, art in w.get("artifacts", {}).items():

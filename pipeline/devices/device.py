@@ -88,13 +88,16 @@ class Device:
         self._link = self._link_factory(self.profile, leftovers) if leftovers else \
             self._link_factory(self.profile)
 
-    def _call(self, message: dict, path: Path | None = None, keep: bool = False) -> dict:
+    def _call(self, message: dict, path: Path | None = None, keep: bool = False,
+              inputs: Path | None = None) -> dict:
         """One request, retried on a fresh connection when the link drops."""
         for attempt in range(self.profile.max_retries + 1):
             try:
                 link = self._ensure_link()
                 if path is not None:
                     message["path"], message["delete_after"] = link.stage(path, keep)
+                if inputs is not None:
+                    message["inputs_path"], _ = link.stage(inputs, keep)
                 answer = link.request(message, self.profile.run_timeout_s)
                 break
             except LinkLost as exc:
@@ -130,6 +133,26 @@ class Device:
             raise DeviceError(f"{self.profile.name}: {path.name} needs "
                               f"{self.check()['problems'][runtime]}")
         return runtime, version
+
+    # -- answers -----------------------------------------------------------------------
+    def predict(self, path, x) -> "np.ndarray":
+        """The model's logits for samples `x` (N, *input shape, float32), computed ON the device.
+
+        Latency says nothing about whether a file is right on the target: a quantised kernel
+        of the target's CPU can be wrong where this host's is right. Never cached.
+        """
+        import tempfile
+
+        import numpy as np
+
+        path = Path(path)
+        self._runtime_version(path)  # a missing runtime says what to install
+        with tempfile.TemporaryDirectory() as tmp:
+            inputs = Path(tmp) / "inputs.npy"
+            np.save(inputs, np.ascontiguousarray(x, dtype=np.float32))
+            answer = self._call({"op": "predict", "threads": self.profile.threads}, path,
+                                inputs=inputs)
+        return np.asarray(answer["logits"], dtype=np.float32)
 
     # -- measuring ---------------------------------------------------------------------
     def _measure_once(self, path: Path, input_shape,

@@ -6,6 +6,7 @@ on stdout. Nothing is pickled. Python 3.8+ (Jetson images ship older Pythons tha
 
     python runner.py --cores 2,3            # serve requests until stdin closes
     request:  {"op": "facts"} | {"op": "measure", "path": ..., "input_shape": [...], ...}
+              | {"op": "predict", "path": ..., "inputs_path": ....npy}  (logits, to check a file)
     answer:   {"ok": true, ...} | {"ok": false, "error": "one line", "kind": "model|runtime|..."}
 
 The runner dispatches on file extension (.onnx -> onnxruntime, .tflite -> ai-edge-litert),
@@ -120,6 +121,40 @@ def _load_tflite(np, path, input_shape, threads, rng):
         interp.set_tensor(detail["index"], _random_input(
             np, rng, list(detail["shape"]), detail["dtype"], detail.get("quantization")))
     return interp.invoke
+
+
+def _predict_onnx(np, path, x, threads):
+    ort, _ = _import_runtime("onnxruntime")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    inp = session.get_inputs()[0]
+    batch = inp.shape[0] if isinstance(inp.shape[0], int) else len(x)
+    return np.concatenate([session.run(None, {inp.name: x[i:i + batch]})[0]
+                           for i in range(0, len(x), batch)])
+
+
+def _predict_tflite(np, path, x, threads):
+    interpreter_module, _ = _import_runtime("tflite")
+    interp = interpreter_module.Interpreter(model_path=path, num_threads=threads)
+    interp.allocate_tensors()
+    inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
+    batch = int(inp["shape"][0])
+    results = []
+    for i in range(0, len(x), batch):
+        xi = x[i:i + batch]
+        if inp["dtype"] != np.float32:
+            scale, zero_point = inp["quantization"]
+            info = np.iinfo(inp["dtype"])
+            xi = np.clip(np.round(xi / scale + zero_point), info.min, info.max)
+        interp.set_tensor(inp["index"], np.ascontiguousarray(xi, dtype=inp["dtype"]))
+        interp.invoke()
+        y = interp.get_tensor(out["index"]).astype(np.float32)
+        if out["dtype"] != np.float32:
+            scale, zero_point = out["quantization"]
+            y = (y - zero_point) * scale
+        results.append(y)
+    return np.concatenate(results)
 
 
 def _first_line(exc):
@@ -249,6 +284,32 @@ class Runner:
                 "load_s": t_warm - t_load, "warmup_s": t_timed - t_warm,
                 "timed_s": t_end - t_timed}
 
+    def predict(self, request):
+        """Logits of a model for the samples of an .npy file: is the file right ON the device?
+
+        Quantised input/output tensors are (de)quantised with their scale and zero point, as
+        the bundle's predict.py does. The .npy is read without pickle.
+        """
+        np = self.numpy()
+        path = request["path"]
+        runtime = runtime_for(path)
+        x = np.load(request["inputs_path"], allow_pickle=False).astype(np.float32)
+        threads = int(request.get("threads", 1))
+        try:
+            if runtime == "onnxruntime":
+                logits = _predict_onnx(np, path, x, threads)
+            else:
+                logits = _predict_tflite(np, path, x, threads)
+        except RunnerError:
+            raise
+        except Exception as exc:
+            raise RunnerError(f"{path}: inference failed: {_first_line(exc)}", "model")
+        for key in ("path", "inputs_path"):
+            if request.get("delete_after"):
+                os.remove(request[key])
+        return {"logits": logits.astype(float).tolist(), "runtime": runtime,
+                "runtime_version": _import_runtime(runtime)[1]}
+
     def handle(self, request):
         try:
             op = request.get("op")
@@ -256,6 +317,8 @@ class Runner:
                 return {"ok": True, "facts": self.facts(request)}
             if op == "measure":
                 return dict(self.measure(request), ok=True)
+            if op == "predict":
+                return dict(self.predict(request), ok=True)
             if op == "forget":
                 self.loaded.clear()
                 return {"ok": True}

@@ -91,3 +91,8 @@ def latency_dict(stats: LatencyStats) -> dict:
     The raw samples stay out: hundreds per model would bloat evaluations.jsonl.
     """
     return {k.removesuffix("_ms"): v for k, v in stats.to_dict().items() if k != "samples_ms"}
+
+
+def sample_list(samples_ms, digits: int = 4) -> list[float]:
+    """The raw samples in ms, rounded (0.1 us) for the few files that keep them: manifests."""
+    return [round(float(s), digits) for s in samples_ms]

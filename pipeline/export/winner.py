@@ -96,6 +96,9 @@ def export_winner(model, out_dir, splits, *, formats=FORMATS, int8: bool = False
         else:
             _check_int8_drop(entry, artifacts[fp32_key], max_int8_drop, target)
     if device is not None:
+        from pipeline.export.device_check import verify_int8_on_device
+
+        verify_int8_on_device(device, model, splits, out_dir, artifacts)
         measure_artifacts(device, out_dir, artifacts, splits.input_shape)
     return artifacts
 
@@ -129,7 +132,7 @@ def _check_int8_drop(entry: dict, fp32_entry: dict, max_drop: float, target: Pat
 
 def measure_artifacts(device, out_dir: Path, artifacts: dict, input_shape) -> None:
     """Re-measure every produced file on the device in one batch; a device failure is recorded."""
-    from pipeline.devices.stats import latency_dict
+    from pipeline.devices.stats import latency_dict, sample_list
 
     produced = [key for key, entry in artifacts.items() if entry["path"]]
     if not produced:
@@ -143,7 +146,8 @@ def measure_artifacts(device, out_dir: Path, artifacts: dict, input_shape) -> No
         status(f"export: measuring on the device failed: {exc}")
         return
     for key, measurement in zip(produced, measurements):
-        artifacts[key]["latency_ms"] = latency_dict(measurement.stats)
+        artifacts[key]["latency_ms"] = {**latency_dict(measurement.stats),
+                                        "samples": sample_list(measurement.stats.samples_ms)}
     flag_slow_int8(artifacts)
 
 

@@ -71,10 +71,51 @@ def _frozen_pruner():
     return FrozenPruner()
 
 
+def _guarded_update_index_mapping(graph):
+    """torch-pruning's update_index_mapping, one node at a time, each failure recorded.
+
+    Its channel-count inference can come out 0 around a channel shuffle (a view/transpose of
+    split-and-concatenated channels, ShuffleNet-style): `x // 0` raised ZeroDivisionError and
+    the whole model could not be pruned. Here the node keeps the identity mapping, and
+    `graph.edgeprune_untraceable[node]` says why; iter_groups leaves every group through it
+    unpruned.
+    """
+    from torch_pruning import ops
+    from torch_pruning.dependency import index_mapping as im
+
+    updates = {ops.OPTYPE.CONCAT: im.update_concat_index_mapping,
+               ops.OPTYPE.SPLIT: im.update_split_index_mapping,
+               ops.OPTYPE.RESHAPE: im.update_reshape_index_mapping,
+               ops.OPTYPE.UNBIND: im.update_unbind_index_mapping,
+               ops.OPTYPE.EXPAND: im.update_expand_index_mapping,
+               ops.OPTYPE.SLICE: im.update_slice_index_mapping}
+    failed = graph.__dict__.setdefault("edgeprune_untraceable", {})
+    for node in list(graph.module2node.values()):
+        update = updates.get(node.type)
+        if update is None or node in failed:
+            continue
+        try:
+            update(graph, node)
+        except (ArithmeticError, IndexError, KeyError, TypeError, ValueError) as exc:
+            op = node.type.name.lower()
+            failed[node] = (f"torch-pruning cannot map channels through this {op} "
+                            f"({type(exc).__name__} in {update.__name__})")
+
+
+def _install_guard() -> None:
+    # graph.py calls index_mapping.update_index_mapping by module attribute: replace it there.
+    from torch_pruning.dependency import index_mapping
+
+    if index_mapping.update_index_mapping is not _guarded_update_index_mapping:
+        index_mapping.update_index_mapping = _guarded_update_index_mapping
+
+
 def build_graph(model, example_inputs):
     """DependencyGraph of `model` (puts it in eval mode, as torch-pruning's tracing does)."""
     import torch
     import torch_pruning as tp
+
+    _install_guard()
 
     frozen = {cls: _frozen_pruner() for cls in set(unknown_layers(model).values())}
     outputs = []
@@ -104,6 +145,33 @@ class GraphGroup:
     blockers: tuple[str, ...]  # layers that make it unprunable, with the reason
 
 
+def _failing_function(exc) -> str:
+    """The innermost torch-pruning function in the exception's traceback (what to report)."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if "torch_pruning" in f.filename and not f.name.startswith("<")]
+    return frames[-1].name if frames else "torch-pruning"
+
+
+def _nearest_layers(node, module_names, limit: int = 4) -> str:
+    """The named layers right before and after an unnamed node (a view, a cat...)."""
+    found, seen, frontier = [], {node}, [node]
+    while frontier and len(found) < limit:
+        nxt = []
+        for n in frontier:
+            for m in (*n.inputs, *n.outputs):
+                if m in seen:
+                    continue
+                seen.add(m)
+                if m.module in module_names and module_names[m.module]:
+                    found.append(module_names[m.module])
+                else:
+                    nxt.append(m)
+        frontier = nxt
+    return "near " + ", ".join(sorted(set(found))[:limit]) if found else "an unnamed operation"
+
+
 def _is_grouped_conv(module) -> bool:
     import torch_pruning as tp
 
@@ -116,6 +184,7 @@ def iter_groups(dg, model):
     import torch_pruning as tp
 
     frozen_types = tuple(dg.CUSTOMIZED_PRUNERS)
+    untraceable = getattr(dg, "edgeprune_untraceable", {})
     module_names = {m: n for n, m in model.named_modules()}
     order = {m: i for i, m in enumerate(module_names)}
     visited = set()
@@ -128,9 +197,23 @@ def iter_groups(dg, model):
             continue
         pruner = dg.get_pruner_of_module(module)
         channels = pruner.get_out_channels(module)
-        group = dg.get_pruning_group(module, pruner.prune_out_channels, list(range(channels)))
+        try:
+            group = dg.get_pruning_group(module, pruner.prune_out_channels, list(range(channels)))
+        except (ArithmeticError, IndexError, KeyError, TypeError, ValueError) as exc:
+            # Same family of failure as in _guarded_update_index_mapping, met while following
+            # this layer's channels: the layer stays unpruned, the others are still searched.
+            yield GraphGroup(name, module, None, channels, (name,), False, (
+                f"{name} (torch-pruning cannot follow its channels: {type(exc).__name__} in "
+                f"{_failing_function(exc)})",))
+            continue
         layers, reaches_output, blockers = [], False, []
         for dep, _ in group:
+            for node in (dep.source, dep.target):
+                if node in untraceable:
+                    where = _nearest_layers(node, module_names)
+                    note = f"{where} ({untraceable[node]})"
+                    if note not in blockers:
+                        blockers.append(note)
             target = dep.target.module
             if dep.target.type == tp.ops.OPTYPE.OUTPUT or (
                     dep.target.grad_fn in dg.edgeprune_output_grad_fns

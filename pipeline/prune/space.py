@@ -39,8 +39,7 @@ class SearchSpace:
         try:
             dg = build_graph(work, example_inputs)
         except Exception as exc:
-            raise UserError(f"cannot trace the model with the example inputs "
-                            f"({type(exc).__name__}: {exc}); check --input-shape") from None
+            raise _trace_error(work, example_inputs, exc) from None
         _check_ignore(work, ignore)
         candidates, unprunable = [], []
         for g in iter_groups(dg, work):
@@ -108,6 +107,28 @@ class SearchSpace:
         groups = tuple(PrunableGroup(g["name"], int(g["channels"]), tuple(g["layers"]))
                        for g in data["groups"])
         return cls(groups, tuple(data.get("unprunable", ())), int(data.get("round_to", 1)))
+
+
+def _trace_error(model, example_inputs, exc) -> UserError:
+    """Say whether the model rejects the input, or torch-pruning cannot follow the model."""
+    import torch
+
+    from pipeline.prune.graph import _failing_function, forward
+
+    try:
+        with torch.no_grad():
+            forward(model, example_inputs)
+    except Exception as forward_exc:  # the model itself fails on this input
+        return UserError(f"the model fails on an input of the example shape "
+                         f"({type(forward_exc).__name__}: {forward_exc}); check --input-shape "
+                         "(model.input_shape)")
+    # The model runs: torch-pruning's tracing failed on an operation it cannot follow. The ones
+    # known (channel shuffles) are already left unpruned by build_graph, so this one is new.
+    return UserError(
+        f"torch-pruning cannot build the model's dependency graph ({type(exc).__name__} in "
+        f"{_failing_function(exc)}: {exc}); the model runs on this input, so an operation in its "
+        "forward (a reshape, split or shuffle of channels) is what torch-pruning cannot follow; "
+        "replace it with a module of its own, or prune a model without it")
 
 
 def _ignored(layers: tuple[str, ...], ignore) -> bool:

@@ -142,14 +142,19 @@ def search_summary(pareto: dict, evaluations: list[dict]) -> str:
         return "<p>No evaluations recorded (evaluations.jsonl is missing or empty).</p>"
     gens = {e["generation"] for e in evaluations if isinstance(e.get("generation"), int)
             and e["generation"] >= 0}
-    scan = sum(isinstance(e.get("generation"), int) and e["generation"] < 0 for e in evaluations)
+    # Older files have no `source`: everything before the GA counted as the scan then.
+    scan = sum(e.get("source", "sensitivity") == "sensitivity"
+               and isinstance(e.get("generation"), int) and e["generation"] < 0
+               for e in evaluations)
     cached = sum(bool(e.get("cached")) for e in evaluations)
     feasible = sum(bool(e.get("feasible", True)) for e in evaluations)
     steps = {}
     for e in evaluations:
         steps[e.get("error_step") or DASH] = steps.get(e.get("error_step") or DASH, 0) + 1
     step_text = ", ".join(f"{html.escape(str(k))}: {v}" for k, v in sorted(steps.items()))
+    base = sum(e.get("source") == "baseline" for e in evaluations)
     scan_text = f", {scan} of them in the sensitivity scan" if scan else ""
+    scan_text += ", one the unpruned baseline" if base else ""
     return (f"<p>{len(evaluations)} individuals evaluated over {len(gens)} generation{'s' * (len(gens) != 1)}{scan_text} "
             f"({feasible} feasible, {cached} latencies from the cache); accuracy estimated by "
             f"{step_text}; {len(pareto.get('front') or [])} on the search's final front.</p>")
@@ -214,7 +219,7 @@ def write_report(run_dir) -> Path:
     samples = {f"{name} · {fmt}": _lat(a.get("latency_ms"), "samples")
                for name, m in winners for fmt, a in (m.get("artifacts") or {}).items() if a}
     samples = {k: v for k, v in samples.items() if v}
-    latency_html = "<p>No latency samples were recorded for the exported files.</p>"
+    latency_html = _no_samples_note(winners)
     if samples:
         path = plot_latency(samples, figures / "latency.png", note=short_note)
         latency_html = _img(path, "latency distribution per exported file", caption)
@@ -263,6 +268,19 @@ def _criteria_figure(run_dir: Path, figures: Path) -> str:
     return ("<h3>Importance criteria blend</h3>"
             + _img(path, "agreement of the importance criteria",
                    f"pruned with the blend {weights}"))
+
+
+def _no_samples_note(winners: list[tuple[str, dict]]) -> str:
+    """Why there is no latency figure: no file measured, or manifests with statistics only."""
+    counted = [a["latency_ms"].get("n") for _, m in winners
+               for a in (m.get("artifacts") or {}).values()
+               if a and isinstance(a.get("latency_ms"), dict) and a["latency_ms"].get("n")]
+    if not counted:
+        return "<p>No exported file was measured on the device.</p>"
+    return (f"<p>The manifests hold latency statistics of {len(counted)} files "
+            f"({sum(counted):,} timed runs) but not the runs themselves (written before "
+            "edgeprune kept them); <code>edgeprune export WINNER --device NAME</code> measures "
+            "a winner again and keeps them.</p>")
 
 
 def _config_model(text: str):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.devices.stats import latency_dict
-from pipeline.search.records import Evaluation, genome_key
+from pipeline.search.records import BASELINE, SENSITIVITY, Evaluation, genome_key
 
 
 def calibration_batches(splits, n_batches: int, seed: int, batch_size: int = 64) -> list:
@@ -119,7 +119,8 @@ class Evaluator:
                 results[idx] = self.all[key]
                 continue
             model, params, macs, acc, quick = scored[key]
-            prefix = f"g{generation:03d}" if generation >= 0 else "sens"
+            prefix = f"g{generation:03d}" if generation >= 0 else \
+                {BASELINE: "base", SENSITIVITY: "sens"}.get(generation, "pre")
             ev = Evaluation(key=key, id=f"{prefix}-i{idx:02d}", generation=generation,
                             channels=dict(channels), params=int(params), macs=int(macs),
                             accuracy_bn=float(acc), accuracy_quick=quick,
@@ -155,6 +156,16 @@ class Evaluator:
             ev.cached = bool(m.cached)
             self.counters.cached += int(m.cached)
             self.counters.measured += int(not m.cached)
+
+    def evaluations(self) -> list[Evaluation]:
+        """Every architecture this run evaluated, the GA's and the ones before it (baseline,
+        sensitivity probes), plus recorded ones not asked for again: what evaluations.jsonl holds.
+
+        Probes the GA later proposed are the same objects (it gets them from `all`), so each
+        architecture appears once, under the step that measured it first.
+        """
+        merged = {**self.recorded, **self.all}
+        return sorted(merged.values(), key=lambda e: (e.generation, e.id))
 
     # -- step 2 ---------------------------------------------------------------------------
     def refine(self, evals: list[Evaluation]) -> None:

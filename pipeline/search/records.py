@@ -6,6 +6,13 @@ import json
 from dataclasses import asdict, dataclass, field
 
 
+# Generations of the evaluations made outside the GA; they are recorded too (every
+# architecture measured is in evaluations.jsonl), marked by `source`.
+BASELINE = -1
+SENSITIVITY = -2
+SOURCES = {BASELINE: "baseline", SENSITIVITY: "sensitivity"}
+
+
 def genome_key(channels: dict[str, int]) -> str:
     """Stable identity of an architecture: equal channel counts, equal key."""
     text = json.dumps(sorted(channels.items()))
@@ -16,7 +23,7 @@ def genome_key(channels: dict[str, int]) -> str:
 class Evaluation:
     key: str
     id: str                       # g<generation>-i<index> where it was first evaluated
-    generation: int
+    generation: int               # >= 0 the GA's; BASELINE or SENSITIVITY before it
     channels: dict[str, int]
     params: int
     macs: int
@@ -37,6 +44,11 @@ class Evaluation:
         return self.accuracy_quick if self.accuracy_quick is not None else self.accuracy_bn
 
     @property
+    def source(self) -> str:
+        """Which step measured it first: 'search' (the GA), 'baseline' or 'sensitivity'."""
+        return SOURCES.get(self.generation, "search")
+
+    @property
     def error_step(self) -> str:
         if self.accuracy_kd is not None:
             return "kd_short"
@@ -52,7 +64,8 @@ class Evaluation:
 
     def to_json(self) -> dict:
         d = asdict(self)
-        d.update(accuracy=self.accuracy, error=1.0 - self.accuracy, error_step=self.error_step)
+        d.update(accuracy=self.accuracy, error=1.0 - self.accuracy, error_step=self.error_step,
+                 source=self.source)
         return d
 
     @classmethod

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from pipeline.search.records import SENSITIVITY
+
 
 @dataclass
 class SensitivityRow:
@@ -33,7 +35,7 @@ def layer_sensitivity(evaluator, space, baseline_accuracy: float, baseline_laten
             tried.add(channels)
             genomes.append({g.name: channels})
             meta.append((g, keep, channels))
-    evals = evaluator.evaluate([{**space.full(), **gen} for gen in genomes], generation=-1)
+    evals = evaluator.evaluate([{**space.full(), **gen} for gen in genomes], generation=SENSITIVITY)
     rows = []
     for (g, keep, channels), ev in zip(meta, evals):
         lat = ev.latency_objective()

@@ -44,6 +44,7 @@ def model_files(tmp_path_factory):
 def test_emulate_prints_the_board_and_the_emulation_warning(board):
     assert "board up: aarch64 3.11" in board.emulate_stdout
     assert "EMULATION times" in board.emulate_stdout
+    assert "qemu -cpu cortex-a72" in board.emulate_stdout  # the CPU whose int8 answers are right
     print(f"board emulate took {board.emulate_s:.0f} s; {board.emulate_stdout}")
 
 

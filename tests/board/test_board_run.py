@@ -28,3 +28,21 @@ def test_run_with_the_emulated_board_completes_and_says_emulated(board, tmp_path
     assert pareto["device"] == "qemu-arm64" and pareto["device_emulated"] is True
     # Emulation times must never pass for a board's: the report says so.
     assert "emulat" in (out / "report.html").read_text().lower()
+
+
+def test_run_on_the_board_checks_int8_there_and_deploy_passes(board, tmp_path):
+    """The user's path: run on the ARM board, then deploy the winner with its int8 files."""
+    out = tmp_path / "run"
+    board.cli("run", "--device", "qemu-arm64", "--out", str(out), *TINY_BUDGET,
+              "search.generations=2", "search.round_to=2", "export.max_int8_drop=0.05",
+              timeout_s=1500)
+    (winner,) = [p for p in (out / "winners").iterdir() if p.is_dir()]
+    manifest = json.loads((winner / "manifest.json").read_text())
+    for key in ("onnx_int8", "tflite_int8"):
+        entry = manifest["artifacts"][key]
+        assert entry["device_check"]["machine"] == "aarch64", entry
+        assert entry["device_check"]["ok"] is True, entry
+        assert entry["path"], entry["error"]
+    done = board.cli("deploy", str(winner), "--device", "qemu-arm64", timeout_s=900)
+    assert "tflite_int8: ok" in done.stdout and "onnx_int8: ok" in done.stdout
+    assert "EMULATED" in done.stdout

@@ -67,8 +67,12 @@ class FakeStats:
     p50_ms: float
     p90_ms: float
 
+    @property
+    def samples_ms(self):
+        return [self.p50_ms]
+
     def to_dict(self):
-        return {"p50_ms": self.p50_ms, "p90_ms": self.p90_ms, "samples_ms": [self.p50_ms]}
+        return {"p50_ms": self.p50_ms, "p90_ms": self.p90_ms, "samples_ms": self.samples_ms}
 
 
 @dataclass

@@ -43,7 +43,8 @@ def test_all_files_measured_in_one_device_batch(exported):
     assert shape == (1, 1, 8, 8)
     for entry in artifacts.values():
         assert set(entry["latency_ms"]) >= {"p50", "p90"}
-        assert "samples" not in entry["latency_ms"]
+        # The timed runs are kept (the report draws their distribution from the manifest).
+        assert entry["latency_ms"]["samples"] and min(entry["latency_ms"]["samples"]) > 0
 
 
 def test_manifest_fields_and_sha256(exported, digits_splits):

@@ -53,8 +53,24 @@ def test_report_tolerates_missing_optional_keys(tmp_path):
     (run / "pareto.json").write_text(json.dumps({"baseline": {"accuracy": pareto["baseline"]["accuracy"]}}))
     page = write_report(run).read_text()
     assert page.count("data:image/png;base64,") == 3  # no latency samples: no latency figure
-    assert "No latency samples" in page and "config.toml not found" in page
+    assert "No exported file was measured" in page and "config.toml not found" in page
     assert "model <b>–</b>" in page
+
+
+def test_manifests_with_statistics_only_say_so_not_that_nothing_was_measured(tmp_path):
+    run = make_run_dir(tmp_path)
+    total = 0
+    for path in (run / "winners").glob("*/manifest.json"):
+        manifest = json.loads(path.read_text())
+        for artifact in manifest["artifacts"].values():
+            lat = artifact.get("latency_ms")
+            if lat:
+                lat["n"] = len(lat.pop("samples"))  # as runs before samples were kept wrote them
+                total += lat["n"]
+        path.write_text(json.dumps(manifest))
+    page = write_report(run).read_text()
+    assert page.count("data:image/png;base64,") == 3  # no latency figure without the runs
+    assert f"({total:,} timed runs)" in page and "No exported file was measured" not in page
 
 
 def test_report_of_a_missing_folder_is_a_user_error(tmp_path):
