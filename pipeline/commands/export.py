@@ -48,10 +48,12 @@ def data_config_from(manifest: dict, winner_dir: Path):
 def run(args) -> int:
     from pipeline.export import parse_formats, read_manifest, verify_bundle
 
-    winner = Path(args.winner_dir)
-    if not winner.is_dir():
-        raise UserError(f"'{winner}' is not a folder; pass a winner folder such as runs/X/winners/1")
+    from pipeline.paths import user_path
+
+    winner = user_path(args.winner_dir, "winner folder", "dir",
+                       "pass a winner folder such as runs/X/winners/1")
     formats, int8 = parse_formats(args.format)  # bad --format fails before any slow work
+    _check_opset(args.opset)
     manifest = verify_bundle(winner) if "files" in read_manifest(winner) else read_manifest(winner)
     for name in ("model.json", "model.safetensors"):
         if not (winner / name).is_file():
@@ -64,8 +66,17 @@ def run(args) -> int:
     _print_table(artifacts)
     if failures:
         raise UserError("; ".join(f"{k}: {msg}" for k, msg in failures.items())
-                        + " (the other files were written)")
+                        + " (files that failed were not replaced; the folder keeps its earlier ones)")
     return 0
+
+
+def _check_opset(opset: int) -> None:
+    from torch.onnx import _constants
+
+    low, high = _constants.ONNX_MIN_OPSET, _constants.ONNX_TORCHSCRIPT_EXPORTER_MAX_OPSET
+    if not low <= opset <= high:
+        raise UserError(f"--opset {opset} is not one this exporter writes; pass {low} to {high} "
+                        "(default 17)")
 
 
 def _export(winner, data_cfg, seed, formats, int8, args, device_name) -> dict:
@@ -90,9 +101,13 @@ def _export(winner, data_cfg, seed, formats, int8, args, device_name) -> dict:
                                   opset=args.opset, device=device, seed=seed,
                                   max_int8_drop=args.max_int8_drop)
     manifest = read_manifest(winner)
-    # Formats not asked for this time keep their earlier entries (their files were verified).
-    manifest["artifacts"] = {**(manifest.get("artifacts") or {}), **artifacts}
-    write_bundle(winner, manifest, splits=splits)
+    old = manifest.get("artifacts") or {}
+    # Formats not asked for, or that failed this time, keep their earlier entries: their
+    # verified files were not replaced (export_winner writes under a temporary name).
+    new = {k: a for k, a in artifacts.items() if not a["error"] or k not in old}
+    if any(not a["error"] for a in artifacts.values()):
+        manifest["artifacts"] = {**old, **new}
+        write_bundle(winner, manifest, splits=splits)
     return artifacts
 
 

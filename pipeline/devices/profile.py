@@ -159,10 +159,10 @@ def _resolve_file(value: str, base: Path) -> str:
 def profile_from_toml(path: Path) -> DeviceProfile:
     where = str(path)
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise UserError(f"cannot read device profile {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UserError(f"{where}: not valid TOML ({exc})") from None
     fields = _coerce(_flatten(data, where), where)
     fields.setdefault("name", path.stem)
@@ -190,12 +190,17 @@ def load_profile(name_or_path) -> DeviceProfile:
     """A profile by name (device_profiles/NAME.toml), by path to a .toml, or as given."""
     if isinstance(name_or_path, DeviceProfile):
         return name_or_path
+    from pipeline.paths import user_path
+
     text = str(name_or_path)
     candidate = Path(text).expanduser()
-    if text.endswith(".toml") or candidate.is_file():
-        if not candidate.is_file():
-            raise UserError(f"device profile file {text} does not exist")
-        return profile_from_toml(candidate)
+    try:
+        is_file = candidate.is_file()
+    except OSError:  # a name over 255 bytes: user_path below says so in one line
+        is_file = True
+    if text.endswith(".toml") or is_file:
+        return profile_from_toml(user_path(candidate, "device profile file", "file",
+                                           "pass a profile name or an existing .toml file"))
     shipped = _profiles_dir() / f"{text}.toml"
     if shipped.is_file():
         return profile_from_toml(shipped)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pipeline.atomic import atomic_target, write_text_atomic
 from pipeline.errors import UserError
 
 FORMAT_VERSION = 1
@@ -38,9 +39,11 @@ def save_pruned(directory, model, base_ref: str, channels: dict, meta: dict, *,
         text = json.dumps(record, indent=2, sort_keys=True)
     except TypeError as exc:
         raise UserError(f"meta must be JSON-serialisable ({exc})") from None
-    (directory / "model.json").write_text(text + "\n")
-    # save_model (not save_file) copes with tied weights that share memory
-    save_model(model, str(directory / "model.safetensors"))
+    # Weights first, record last: a model.json never names weights that are not there yet.
+    with atomic_target(directory / "model.safetensors") as tmp:
+        # save_model (not save_file) copes with tied weights that share memory
+        save_model(model, str(tmp))
+    write_text_atomic(directory / "model.json", text + "\n")
     return directory
 
 

@@ -2,24 +2,18 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from pipeline.atomic import write_text_atomic
 from pipeline.search.records import Evaluation
 
 
 def write_json_atomic(path: Path, data) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=False))
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False))
 
 
 def write_evaluations(path: Path, evaluations: list[Evaluation]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as f:
-        for ev in evaluations:
-            f.write(json.dumps(ev.to_json()) + "\n")
-    os.replace(tmp, path)
+    write_text_atomic(path, "".join(json.dumps(ev.to_json()) + "\n" for ev in evaluations))
 
 
 def read_evaluations(path: Path) -> list[Evaluation]:
