@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from pipeline.atomic import write_text_atomic
+from pipeline.errors import UserError
 from pipeline.search.records import Evaluation
 
 
@@ -19,4 +20,13 @@ def write_evaluations(path: Path, evaluations: list[Evaluation]) -> None:
 def read_evaluations(path: Path) -> list[Evaluation]:
     if not path.is_file():
         return []
-    return [Evaluation.from_json(json.loads(line)) for line in path.read_text().splitlines() if line]
+    evaluations = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            evaluations.append(Evaluation.from_json(json.loads(line)))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise UserError(f"'{path}' line {number} is not an evaluation record "
+                            f"({type(exc).__name__}); restore the file or start a new run") from None
+    return evaluations
