@@ -53,3 +53,25 @@ def user_path(value, what: str, kind: str = "file", hint: str = "") -> Path:
     else:
         return path
     raise UserError(f"{what} '{shown}' {problem}" + (f"; {hint}" if hint else ""))
+
+
+def out_dir(value, what: str = "--out") -> Path:
+    """A folder a command will write to, checked before any work: not a file, not under a
+    file, and its nearest existing folder writable. Not created here."""
+    from pipeline.errors import UserError
+
+    path = Path(value)
+    shown = show_path(path)
+    try:
+        if path.exists() and not path.is_dir():
+            raise UserError(f"{what} '{shown}' is a file; pass a folder")
+        existing = next(p for p in (path, *path.absolute().parents) if p.exists())
+    except OSError as exc:
+        raise UserError(f"{what} '{shown}' cannot be used ({exc.strerror or exc})") from None
+    if not existing.is_dir():
+        raise UserError(f"{what} '{shown}' lies under the file '{show_path(existing)}'; "
+                        "pass a folder path")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(f"{what} '{shown}': '{show_path(existing)}' is not writable; "
+                        "pass a writable folder")
+    return path

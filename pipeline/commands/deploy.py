@@ -41,7 +41,10 @@ def run(args) -> int:
     from pipeline.devices import load_profile
     from pipeline.export import verify_bundle
 
-    bundle = Path(args.winner_dir)
+    from pipeline.paths import user_path
+
+    bundle = user_path(args.winner_dir, "winner folder", "dir",
+                       "pass a winner folder such as runs/X/winners/1")
     manifest = verify_bundle(bundle)
     samples = manifest.get("samples") or {}
     if not samples.get("expected_top1") or samples.get("path") not in manifest["files"]:

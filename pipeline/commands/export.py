@@ -23,6 +23,8 @@ def register(sub):
     p.add_argument("--device", help="device profile to measure the files on (default: the "
                    "manifest's device)")
     p.add_argument("--no-measure", action="store_true", help="skip the latency measurement")
+    p.add_argument("--model", metavar="REF", help="when model.json names your own "
+                   "package.module:factory: that reference again (a file's name is never imported)")
     p.set_defaults(func=run)
 
 
@@ -47,6 +49,8 @@ def data_config_from(manifest: dict, winner_dir: Path):
 
 def run(args) -> int:
     from pipeline.export import parse_formats, read_manifest, verify_bundle
+    from pipeline.prune import read_record
+    from pipeline.prune.saving import trusted_base_ref
 
     from pipeline.paths import user_path
 
@@ -54,6 +58,8 @@ def run(args) -> int:
                        "pass a winner folder such as runs/X/winners/1")
     formats, int8 = parse_formats(args.format)  # bad --format fails before any slow work
     _check_opset(args.opset)
+    if (winner / "model.json").is_file():   # a user model named by the file is refused first
+        trusted_base_ref(read_record(winner), args.model, winner)
     manifest = verify_bundle(winner) if "files" in read_manifest(winner) else read_manifest(winner)
     for name in ("model.json", "model.safetensors"):
         if not (winner / name).is_file():
@@ -87,7 +93,7 @@ def _export(winner, data_cfg, seed, formats, int8, args, device_name) -> dict:
     from pipeline.progress import status
     from pipeline.prune import load_pruned
 
-    model, _ = load_pruned(winner)
+    model, _ = load_pruned(winner, args.model)
     splits = load_data(data_cfg, seed)
     with contextlib.ExitStack() as stack:
         device = None
