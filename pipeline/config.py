@@ -221,16 +221,7 @@ def write_config(cfg: Config, path: Path) -> None:
 
 
 def describe_keys() -> str:
-    """Every key with its default, for `--help-config`."""
-    lines = []
+    """Every key with its type, default, allowed values and meaning, for `--help-config`."""
+    from pipeline.config_help import describe_keys as describe
 
-    def walk(obj, prefix=""):
-        for f in dataclasses.fields(obj):
-            v = getattr(obj, f.name)
-            if dataclasses.is_dataclass(v):
-                walk(v, f"{prefix}{f.name}.")
-            else:
-                lines.append(f"  {prefix}{f.name} = {v!r}")
-
-    walk(Config())
-    return "\n".join(lines)
+    return describe(Config)
