@@ -38,7 +38,7 @@ class TrainConfig:
     epochs: int = 15
     lr: float = 0.1
     weight_decay: float = 5e-4
-    cache_dir: str = ""            # empty: the shared cache (EDGEPRUNE_CACHE or .edgeprune-cache)
+    cache_dir: str = ""            # empty: the per-user cache (EDGEPRUNE_CACHE, else XDG)
 
 
 @dataclass

@@ -22,6 +22,12 @@ def cache_dir() -> Path:
     return path
 
 
+def user_profiles_dir() -> Path:
+    """Device profiles this user's own tools write (`board emulate`): <cache>/profiles, found
+    by name like the shipped ones, never written into the source tree."""
+    return cache_dir() / "profiles"
+
+
 def show_path(path, limit: int = 80) -> str:
     """A path short enough for a one-line message (a 4,000-byte name would drown the reason)."""
     text = os.fsdecode(path) if isinstance(path, (bytes, os.PathLike)) else str(path)

@@ -175,15 +175,16 @@ def profile_from_toml(path: Path) -> DeviceProfile:
     return profile
 
 
-def _profiles_dir() -> Path:
+def _profiles_dirs() -> list[Path]:
+    """Shipped profiles first, then the per-user ones (the emulated board's)."""
     from pipeline import paths
-    return paths.PROFILES_DIR
+    return [paths.PROFILES_DIR, paths.user_profiles_dir()]
 
 
 def list_profiles() -> list[str]:
-    """Names of the shipped profiles (device_profiles/*.toml), sorted."""
-    folder = _profiles_dir()
-    return sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
+    """Names of the shipped (device_profiles/*.toml) and per-user profiles, sorted."""
+    return sorted({p.stem for folder in _profiles_dirs() if folder.is_dir()
+                   for p in folder.glob("*.toml")})
 
 
 def load_profile(name_or_path) -> DeviceProfile:
@@ -201,9 +202,9 @@ def load_profile(name_or_path) -> DeviceProfile:
     if text.endswith(".toml") or is_file:
         return profile_from_toml(user_path(candidate, "device profile file", "file",
                                            "pass a profile name or an existing .toml file"))
-    shipped = _profiles_dir() / f"{text}.toml"
-    if shipped.is_file():
-        return profile_from_toml(shipped)
+    for folder in _profiles_dirs():
+        if (folder / f"{text}.toml").is_file():
+            return profile_from_toml(folder / f"{text}.toml")
     known = list_profiles()
     close = difflib.get_close_matches(text, known, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
