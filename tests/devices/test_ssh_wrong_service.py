@@ -48,3 +48,13 @@ def test_a_port_that_stays_silent(sshd, tmp_path, silent_port):
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert "no SSH banner within 1 s" in result.stderr and "sshd" in result.stderr
+
+
+def test_an_emulated_board_that_is_down_says_how_to_start_it(sshd, tmp_path):
+    from pipeline.board.sshd import free_port
+
+    path = sshd.profile_toml(tmp_path / "emu.toml", name="emu", port=free_port())
+    path.write_text(path.read_text().replace('backend = "ssh"', 'backend = "ssh"\nemulated = true'))
+    result = _check(path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "edgeprune board emulate" in result.stderr and "systemctl" not in result.stderr
