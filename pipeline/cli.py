@@ -71,8 +71,9 @@ def one_line_error(exc: BaseException) -> tuple[int, str]:
         return 2, "error: " + " ".join(str(exc).split("\n"))
     if isinstance(exc, OSError):
         reason = exc.strerror or str(exc) or type(exc).__name__
-        where = f" for '{show_path(exc.filename)}'" if exc.filename else ""
-        return 2, f"error: {reason}{where}; check the path"
+        if exc.filename:
+            return 2, f"error: {reason}: '{show_path(exc.filename)}'; check the path"
+        return 2, f"error: {reason}"
     text = str(exc).strip().splitlines()
     return 1, (f"internal error: {type(exc).__name__}: {text[0] if text else ''} "
                "(run again with --debug for the traceback, and report it)")
