@@ -67,6 +67,13 @@ def run(args) -> int:
                             "the pruned model saved by `edgeprune run`/`prune`")
     data_cfg, seed = data_config_from(manifest, winner)
     device_name = None if args.no_measure else (args.device or manifest.get("device"))
+    if device_name:
+        from pipeline.devices import load_profile
+        from pipeline.validate import check_board
+
+        profile = load_profile(device_name)   # an unknown device or a board that is down
+        if profile.backend == "ssh":          # fails before the data and the exports
+            check_board(profile)
     artifacts = _export(winner, data_cfg, seed, formats, int8, args, device_name)
     failures = {k: a["error"] for k, a in artifacts.items() if a["error"]}
     _print_table(artifacts)

@@ -100,3 +100,15 @@ def test_a_format_failing_in_the_converter_keeps_the_earlier_file(winner_dir, di
     assert (winner_dir / "model.onnx").read_bytes() == before
     assert not [p.name for p in winner_dir.iterdir() if ".tmp-" in p.name]  # no temp file left
     verify_bundle(winner_dir)
+
+
+@pytest.mark.ssh
+def test_a_board_that_is_down_fails_before_the_export(winner_dir, sshd, tmp_path, capsys):
+    from pipeline.board.sshd import free_port
+
+    profile = sshd.profile_toml(tmp_path / "down.toml", name="down", port=free_port())
+    before = {p.name: p.read_bytes() for p in winner_dir.iterdir() if p.is_file()}
+    assert main(["export", str(winner_dir), "--format", "onnx", "--device", str(profile)]) == 2
+    err = capsys.readouterr().err
+    assert "nothing accepts connections" in err and "export: onnx" not in err
+    assert {p.name: p.read_bytes() for p in winner_dir.iterdir() if p.is_file()} == before
