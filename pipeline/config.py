@@ -182,6 +182,7 @@ def _validate(cfg: Config) -> None:
          and cfg.data.val_fraction + cfg.data.test_fraction < 1,
          "data.val_fraction and data.test_fraction must be in (0, 1) and sum below 1"),
         (7 <= cfg.export.opset <= 20, "export.opset must be an ONNX opset from 7 to 20"),
+        (0 <= cfg.export.max_int8_drop < 1, "export.max_int8_drop must be a fraction in [0, 1)"),
         (set(cfg.export.formats) <= {"onnx", "tflite"} and cfg.export.formats,
          "export.formats must be a non-empty subset of onnx, tflite"),
     ]

@@ -58,6 +58,9 @@ def run(args) -> int:
                        "pass a winner folder such as runs/X/winners/1")
     formats, int8 = parse_formats(args.format)  # bad --format fails before any slow work
     _check_opset(args.opset)
+    if not 0 <= args.max_int8_drop < 1:
+        raise UserError(f"--max-int8-drop must be a fraction in [0, 1) (0.01 = 1 point), got "
+                        f"{args.max_int8_drop}")
     if (winner / "model.json").is_file():   # a user model named by the file is refused first
         trusted_base_ref(read_record(winner), args.model, winner)
     manifest = verify_bundle(winner) if "files" in read_manifest(winner) else read_manifest(winner)

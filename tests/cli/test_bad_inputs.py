@@ -126,6 +126,10 @@ def _cases(f):
         "prune --out under a file": ([*prune, "--out", str(r / "a-file" / "sub")], "under the file"),
         "export --opset 3": (["export", str(f["pruned"]), "--opset", "3"], "--opset 3"),
         "run opset 3": (["run", "export.opset=3"], "export.opset"),
+        "export --max-int8-drop 5": (["export", str(f["pruned"]), "--max-int8-drop", "5"],
+                                     "--max-int8-drop"),
+        "run --resume of a file": (["run", "--resume", str(r / "a-file")], "is not a folder"),
+        "run --weights a folder": (["run", "--weights", str(r)], "is a folder"),
     }
 
 
