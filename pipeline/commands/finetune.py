@@ -120,9 +120,12 @@ def run(args) -> int:
 
         out_dir(args.out)   # a file, or a path under one, is refused before the training
     record = read_record(winner)
-    trusted_base_ref(record, args.model, winner)   # before the data is loaded
+    base_ref = trusted_base_ref(record, args.model, winner)   # before the data is loaded
     manifest = _read_manifest(winner)
     run_cfg = _run_config(winner)
+    if run_cfg is not None:
+        # The teacher is rebuilt from the trusted base, not from a name config.toml supplies.
+        run_cfg.model.name = base_ref
     cfg = run_cfg or Config()
     # the data split must be the run's (same seed), whatever seed the training uses
     data_cfg, split_seed = data_config_from(manifest, winner)
