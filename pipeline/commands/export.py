@@ -38,7 +38,15 @@ def data_config_from(manifest: dict, winner_dir: Path):
         if unknown:
             raise UserError(f"manifest.json 'data' has unknown keys {unknown}; expected some of "
                             f"{sorted(known)}")
-        return DataConfig(**manifest["data"]), int(manifest.get("seed", 0))
+        # Through the config's own parser: each value is checked against its field's type.
+        seed = manifest.get("seed", 0)
+        try:
+            cfg = load_config(overrides=[f"seed={seed}"] + [
+                f"data.{k}={','.join(map(str, v)) if isinstance(v, list) else v}"
+                for k, v in manifest["data"].items()])
+        except UserError as exc:
+            raise UserError(f"'{winner_dir}/manifest.json': {exc}") from None
+        return cfg.data, cfg.seed
     for folder in (winner_dir, *list(winner_dir.resolve().parents)[:2]):
         if (folder / "config.toml").is_file():
             cfg = load_config(folder / "config.toml")

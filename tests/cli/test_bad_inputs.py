@@ -68,6 +68,8 @@ def files(tmp_path_factory):
         data = (folder / "model.safetensors").read_bytes()
         (folder / "model.safetensors").write_bytes(data[:40])
 
+    bad_manifest = variant("bad-manifest", lambda folder: (folder / "manifest.json").write_text(
+        json.dumps({"data": {"name": "digits", "image_size": "big"}, "seed": 0})))
     (root / "evilmod.py").write_text(EVIL_MODULE)
     (root / "evil.pt").write_bytes(pickle.dumps(Evil(root / "PICKLE_RAN")))
     (root / "random.pt").write_bytes(os.urandom(512))
@@ -81,6 +83,7 @@ def files(tmp_path_factory):
         "evil_ref": variant("evil-ref", base_ref("evilmod:build")),
         "wrong_types": variant("wrong-types", wrong_types),
         "corrupt_weights": variant("corrupt-weights", corrupt_weights),
+        "bad_manifest": bad_manifest,
     }
 
 
@@ -130,11 +133,14 @@ def _cases(f):
                                      "--max-int8-drop"),
         "run --resume of a file": (["run", "--resume", str(r / "a-file")], "is not a folder"),
         "run --weights a folder": (["run", "--weights", str(r)], "is a folder"),
+        "manifest data of the wrong type": (["export", str(f["bad_manifest"]), "--no-measure"],
+                                            "must be int"),
     }
 
 
 CASE_NAMES = list(_cases({"root": Path("/"), "onnx": "", "abort": "", "evil_ref": "",
-                          "wrong_types": "", "corrupt_weights": "", "pruned": ""}))
+                          "wrong_types": "", "corrupt_weights": "", "pruned": "",
+                          "bad_manifest": ""}))
 
 
 @pytest.mark.parametrize("name", CASE_NAMES)
