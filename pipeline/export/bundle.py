@@ -110,10 +110,14 @@ def read_manifest(bundle_dir) -> dict:
         raise UserError(f"'{bundle_dir}' has no {MANIFEST}; pass a winner folder written by "
                         "`edgeprune run` or `edgeprune export`")
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
+        manifest = json.loads(path.read_bytes())
+    except ValueError as exc:   # not JSON, or not UTF-8
         raise UserError(f"'{path}' is not valid JSON ({exc}); re-run `edgeprune export` on the "
                         "winner folder") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("artifacts", {}), dict):
+        raise UserError(f"'{path}' is not a bundle manifest (a JSON object with 'artifacts'); "
+                        "re-run `edgeprune export` on the winner folder")
+    return manifest
 
 
 def verify_bundle(bundle_dir) -> dict:

@@ -70,6 +70,10 @@ def files(tmp_path_factory):
 
     bad_manifest = variant("bad-manifest", lambda folder: (folder / "manifest.json").write_text(
         json.dumps({"data": {"name": "digits", "image_size": "big"}, "seed": 0})))
+    latin1_manifest = variant("latin1-manifest", lambda folder: (folder / "manifest.json")
+                              .write_bytes('{"data": "caf\xe9"}'.encode("latin-1")))
+    list_manifest = variant("list-manifest", lambda folder: (folder / "manifest.json")
+                            .write_text("[1, 2]"))
     (root / "evilmod.py").write_text(EVIL_MODULE)
     (root / "evil.pt").write_bytes(pickle.dumps(Evil(root / "PICKLE_RAN")))
     (root / "random.pt").write_bytes(os.urandom(512))
@@ -83,7 +87,8 @@ def files(tmp_path_factory):
         "evil_ref": variant("evil-ref", base_ref("evilmod:build")),
         "wrong_types": variant("wrong-types", wrong_types),
         "corrupt_weights": variant("corrupt-weights", corrupt_weights),
-        "bad_manifest": bad_manifest,
+        "bad_manifest": bad_manifest, "latin1_manifest": latin1_manifest,
+        "list_manifest": list_manifest,
     }
 
 
@@ -135,12 +140,15 @@ def _cases(f):
         "run --weights a folder": (["run", "--weights", str(r)], "is a folder"),
         "manifest data of the wrong type": (["export", str(f["bad_manifest"]), "--no-measure"],
                                             "must be int"),
+        "manifest not UTF-8": (["export", str(f["latin1_manifest"])], "not valid JSON"),
+        "manifest a list": (["deploy", str(f["list_manifest"]), "--device", "host-ort"],
+                            "not a bundle manifest"),
     }
 
 
 CASE_NAMES = list(_cases({"root": Path("/"), "onnx": "", "abort": "", "evil_ref": "",
                           "wrong_types": "", "corrupt_weights": "", "pruned": "",
-                          "bad_manifest": ""}))
+                          "bad_manifest": "", "latin1_manifest": "", "list_manifest": ""}))
 
 
 @pytest.mark.parametrize("name", CASE_NAMES)
