@@ -28,6 +28,11 @@ WORK_FILES = ("evaluations.jsonl", "sensitivity.json", "search_state.json")
 def new_run_dir(out: str | None) -> Path:
     """The folder for a new run, checked but not created (nothing is written yet)."""
     path = Path(out) if out else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    if not out:   # two runs started in the same second each get a folder of their own
+        stem, n = path, 1
+        while path.exists():
+            n += 1
+            path = stem.with_name(f"{stem.name}-{n}")
     shown = show_path(path)
     try:
         exists, is_dir = path.exists(), path.is_dir()

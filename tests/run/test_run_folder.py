@@ -111,3 +111,12 @@ def test_a_corrupt_line_before_the_end_is_refused(tmp_path):
     (folder / "evaluations.jsonl").write_text("\n".join(["{oops", *lines]) + "\n")
     with pytest.raises(UserError, match="line 1"):
         check_resumable(folder)
+
+
+def test_the_default_folder_never_collides(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = new_run_dir(None)
+    first.mkdir(parents=True)
+    (first / "config.toml").write_text("")
+    second = new_run_dir(None)
+    assert second != first and not second.exists()
