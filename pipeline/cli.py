@@ -50,14 +50,33 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except UserError as exc:
-        if args.debug:
-            raise
-        print(f"edgeprune: error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("edgeprune: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        # The one place where every command's failures become one line (--debug: traceback).
+        if args.debug:
+            raise
+        code, line = one_line_error(exc)
+        print(f"edgeprune: {line}", file=sys.stderr)
+        return code
+
+
+def one_line_error(exc: BaseException) -> tuple[int, str]:
+    """(exit code, message): a UserError or an OS refusal of a user's path is bad input (2);
+    anything else is a bug, reported in one line with a pointer to --debug (1)."""
+    from pipeline.paths import show_path
+
+    if isinstance(exc, UserError):
+        return 2, "error: " + " ".join(str(exc).split("\n"))
+    if isinstance(exc, OSError):
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        if exc.filename:
+            return 2, f"error: {reason}: '{show_path(exc.filename)}'; check the path"
+        return 2, f"error: {reason}"
+    text = str(exc).strip().splitlines()
+    return 1, (f"internal error: {type(exc).__name__}: {text[0] if text else ''} "
+               "(run again with --debug for the traceback, and report it)")
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ class TrainConfig:
     epochs: int = 15
     lr: float = 0.1
     weight_decay: float = 5e-4
-    cache_dir: str = ""            # empty: the shared cache (EDGEPRUNE_CACHE or .edgeprune-cache)
+    cache_dir: str = ""            # empty: the per-user cache (EDGEPRUNE_CACHE, else XDG)
     device: str = "auto"           # auto | cpu | cuda[:N] | mps: training, BN re-calibration,
                                    # distillation, accuracy estimates (exports stay on CPU)
     amp: bool = False              # mixed precision (float16) when the device is CUDA
@@ -217,6 +217,8 @@ def _validate(cfg: Config) -> None:
         (0 < cfg.data.val_fraction < 1 and 0 < cfg.data.test_fraction < 1
          and cfg.data.val_fraction + cfg.data.test_fraction < 1,
          "data.val_fraction and data.test_fraction must be in (0, 1) and sum below 1"),
+        (7 <= cfg.export.opset <= 20, "export.opset must be an ONNX opset from 7 to 20"),
+        (0 <= cfg.export.max_int8_drop < 1, "export.max_int8_drop must be a fraction in [0, 1)"),
         (set(cfg.export.formats) <= {"onnx", "tflite"} and cfg.export.formats,
          "export.formats must be a non-empty subset of onnx, tflite"),
         (cfg.criteria.correlation in ("spearman", "kendall"),
@@ -245,13 +247,13 @@ def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Co
     """Defaults, then the TOML file at `path`, then `key=value` overrides (dotted keys)."""
     cfg = Config()
     if path:
-        p = Path(path)
-        if not p.is_file():
-            raise UserError(f"config file '{p}' not found; pass an existing TOML file to --config")
+        from pipeline.paths import user_path
+
+        p = user_path(path, "config file", "file", "pass an existing TOML file to --config")
         try:
-            data = tomllib.loads(p.read_text())
-        except tomllib.TOMLDecodeError as exc:
-            raise UserError(f"config file '{p}' is not valid TOML: {exc}") from None
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise UserError(f"config file '{p}' is not valid TOML (UTF-8): {exc}") from None
         for key, value in data.items():
             _set(cfg, key, value)
     for item in overrides:
@@ -266,20 +268,13 @@ def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Co
 def write_config(cfg: Config, path: Path) -> None:
     import tomli_w
 
-    path.write_text(tomli_w.dumps(cfg.to_dict()))
+    from pipeline.atomic import write_text_atomic
+
+    write_text_atomic(path, tomli_w.dumps(cfg.to_dict()))
 
 
 def describe_keys() -> str:
-    """Every key with its default, for `--help-config`."""
-    lines = []
+    """Every key with its type, default, allowed values and meaning, for `--help-config`."""
+    from pipeline.config_help import describe_keys as describe
 
-    def walk(obj, prefix=""):
-        for f in dataclasses.fields(obj):
-            v = getattr(obj, f.name)
-            if dataclasses.is_dataclass(v):
-                walk(v, f"{prefix}{f.name}.")
-            else:
-                lines.append(f"  {prefix}{f.name} = {v!r}")
-
-    walk(Config())
-    return "\n".join(lines)
+    return describe(Config)

@@ -13,6 +13,7 @@ import statistics
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from pipeline.atomic import write_text_atomic
 from pipeline.progress import status
 from pipeline.search.winners import knee
 
@@ -52,7 +53,8 @@ def finish_winners(cfg, profile, device, base_model, search, splits, run_dir: Pa
         out / a["path"] for _, _, out, arts in bundles for a in arts.values() if a["path"]],
         splits.input_shape)
     baseline["latency_ms"] = latencies[str(baseline_path)]
-    (run_dir / "baseline" / "latency.json").write_text(json.dumps(baseline["latency_ms"], indent=2))
+    write_text_atomic(run_dir / "baseline" / "latency.json",
+                      json.dumps(baseline["latency_ms"], indent=2))
     results = []
     for reason, rec, out, artifacts in bundles:
         for a in artifacts.values():

@@ -32,12 +32,12 @@ class StageClock:
 
 
 def prepare_out_dir(out: str | None) -> Path:
-    path = Path(out) if out else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    """A new, empty output folder (a folder holding a run is refused), created."""
+    from pipeline.run_folder import new_run_dir
+
+    path = new_run_dir(out)
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
-        probe.write_text("ok")
-        probe.unlink()
     except OSError as exc:
         raise UserError(f"cannot write to output folder '{path}' ({exc.strerror}); "
                         f"pass a writable --out DIR") from None
@@ -45,30 +45,45 @@ def prepare_out_dir(out: str | None) -> Path:
 
 
 def run_job(cfg, run_dir: Path, resume: bool = False) -> dict:
+    """`run_dir`: for a new run, a folder from `run_folder.new_run_dir` (created here, removed
+    again if set-up fails); with `resume`, one `run_folder.check_resumable` accepted."""
     from pipeline.config import write_config
     from pipeline.devices import load_profile
-    from pipeline.recover.compute import compute_for, use
+    from pipeline.run_folder import discard_unstarted, has_work, make_run_dir
+    from pipeline.validate import absolute_paths, check_inputs
 
     profile = load_profile(cfg.device)   # an unknown device fails before any work
-    compute = compute_for(cfg.train.device, cfg.train.amp)  # so does a missing GPU
+    check_inputs(cfg, profile)           # paths, model name, the board: before anything is written
+    absolute_paths(cfg)
+    from pipeline.recover.compute import compute_for, use
+
+    compute = compute_for(cfg.train.device, cfg.train.amp)  # a missing GPU fails before any work
     if compute.accelerated:
         status(f"compute: training and accuracy estimates on {compute.device}"
                + (" (mixed precision)" if compute.amp else "") + "; exports on the CPU")
+    created = False if resume else make_run_dir(run_dir)
     if not resume:
         write_config(cfg, run_dir / "config.toml")
     write_json_atomic(run_dir / "status.json", {"complete": False, "stage": "start"})
     clock = StageClock()
+    done = False
     try:
         with use(compute):
             summary = _stages(cfg, profile, run_dir, clock)
+        done = True
     except KeyboardInterrupt:
-        status(f"interrupted: state saved; continue with `edgeprune run --resume {run_dir}`")
+        if resume or has_work(run_dir):
+            status(f"interrupted: state saved; continue with `edgeprune run --resume {run_dir}`")
         raise
     except DeviceError as exc:
+        if not (resume or has_work(run_dir)):
+            raise
         raise DeviceError(f"{exc} -- the search state is saved; fix the device, then "
                           f"`edgeprune run --resume {run_dir}`") from None
     finally:
         write_json_atomic(run_dir / "timings.json", clock.seconds)
+        if not done and not resume:
+            discard_unstarted(run_dir, created)   # failed in set-up: no half-made run folder
     write_json_atomic(run_dir / "status.json", {"complete": True, "stage": "done"})
     return summary
 
@@ -154,7 +169,9 @@ def _report(run_dir: Path) -> None:
 
 def load_run_config(run_dir: Path):
     from pipeline.config import load_config
+    from pipeline.paths import user_path
 
+    run_dir = user_path(run_dir, "run folder", "dir", "pass the folder `edgeprune run` printed")
     if not (run_dir / "config.toml").is_file():
         raise UserError(f"'{run_dir}' is not a run folder (no config.toml); pass the folder "
                         f"`edgeprune run` printed")

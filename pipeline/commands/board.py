@@ -22,7 +22,8 @@ def register(sub):
                  "NAME (several make a pool: list their ports in one profile's [ssh] hosts)")
     e.add_argument("--name", help=name_help)
     e.add_argument("--no-install-profile", action="store_true",
-                   help="write the profile only into the board folder, not device_profiles/")
+                   help="write the profile only into the board folder, not the per-user "
+                   "profiles folder (<cache>/profiles)")
     e.set_defaults(func=_emulate)
 
     s = actions.add_parser("stop", help="stop the board's sshd")
@@ -49,7 +50,7 @@ def _emulate(args) -> int:
     if args.port is not None and not 1024 <= args.port <= 65535:
         raise UserError(f"--port {args.port} is out of range; use 1024-65535")
     folder = board.board_dir(args.dir)
-    install_to = None if args.no_install_profile else paths.PROFILES_DIR
+    install_to = None if args.no_install_profile else paths.user_profiles_dir()
     info = board.emulate(folder, port=args.port, install_profile_to=install_to, name=args.name)
     name = (args.name or "qemu-arm64") if install_to else info.profile
     print(f"board up: {info.machine} at 127.0.0.1:{info.port} (sshd pid {info.pid})")

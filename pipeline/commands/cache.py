@@ -15,9 +15,19 @@ def register(sub):
 
 
 def run(args) -> int:
-    from pipeline.devices.cache import MeasurementCache
+    from pipeline.devices.cache import MeasurementCache, default_cache_path
+    from pipeline.errors import UserError
 
-    cache = MeasurementCache()
+    try:
+        cache = MeasurementCache()
+    except UserError:
+        if args.cache_action != "clear" or args.device:
+            raise
+        # A corrupt cache cannot be opened to be emptied: `clear` removes the file instead.
+        path = default_cache_path()
+        path.unlink(missing_ok=True)
+        print(f"removed the unusable latency cache {path}")
+        return 0
     try:
         if args.cache_action == "clear":
             removed = cache.clear(args.device)

@@ -41,7 +41,10 @@ def run(args) -> int:
     from pipeline.devices import load_profile
     from pipeline.export import verify_bundle
 
-    bundle = Path(args.winner_dir)
+    from pipeline.paths import user_path
+
+    bundle = user_path(args.winner_dir, "winner folder", "dir",
+                       "pass a winner folder such as runs/X/winners/1")
     manifest = verify_bundle(bundle)
     samples = manifest.get("samples") or {}
     if not samples.get("expected_top1") or samples.get("path") not in manifest["files"]:
@@ -81,8 +84,16 @@ def run(args) -> int:
 def deploy_bundle(bundle: Path, manifest: dict, artifacts: dict, profile) -> dict:
     """Copy, verify on the board, run predict.py per artifact; {key: {status, ...}}."""
     from pipeline.devices import ssh
+    from pipeline.export.bundle import PREDICT, TEMPLATE, sha256_file
     from pipeline.progress import status
 
+    # The script run on the board is this package's predict.py, never the bundle's copy: a
+    # bundle is data, and one handed over by someone else could carry any code (its manifest
+    # would list that code's sha256 just as well).
+    sources = {name: bundle / name for name in [*manifest["files"], "manifest.json"]}
+    sums = dict(manifest["files"])
+    if PREDICT in sources:
+        sources[PREDICT], sums[PREDICT] = TEMPLATE, sha256_file(TEMPLATE)
     session = ssh.connect(profile)
     try:
         remote = session.mkdtemp()  # removed again by close()
@@ -91,10 +102,10 @@ def deploy_bundle(bundle: Path, manifest: dict, artifacts: dict, profile) -> dic
             _check(session, ["mkdir", "-p", posixpath.join(remote, subdir)], profile)
         status(f"deploy: copying {len(files) + 1} files to {profile.name}:{remote}")
         for name in [*files, "manifest.json"]:
-            session.put(bundle / name, posixpath.join(remote, name))
+            session.put(sources[name], posixpath.join(remote, name))
         remote_sums = json.loads(_check(session, [profile.python, "-c", REMOTE_SHA256, remote,
                                                   json.dumps(files)], profile))
-        changed = [f for f in files if remote_sums.get(f) != manifest["files"][f]]
+        changed = [f for f in files if remote_sums.get(f) != sums[f]]
         if changed:
             raise DeviceError(f"{profile.name}: {', '.join(changed)} arrived corrupted (sha256 "
                               "differs after the copy); check the board's disk and retry")

@@ -25,6 +25,8 @@ def register(sub):
     p.add_argument("--device", help="device profile to measure the files on (default: the "
                    "manifest's device)")
     p.add_argument("--no-measure", action="store_true", help="skip the latency measurement")
+    p.add_argument("--model", metavar="REF", help="when model.json names your own "
+                   "package.module:factory: that reference again (a file's name is never imported)")
     p.set_defaults(func=run)
 
 
@@ -38,7 +40,15 @@ def data_config_from(manifest: dict, winner_dir: Path):
         if unknown:
             raise UserError(f"manifest.json 'data' has unknown keys {unknown}; expected some of "
                             f"{sorted(known)}")
-        return DataConfig(**manifest["data"]), int(manifest.get("seed", 0))
+        # Through the config's own parser: each value is checked against its field's type.
+        seed = manifest.get("seed", 0)
+        try:
+            cfg = load_config(overrides=[f"seed={seed}"] + [
+                f"data.{k}={','.join(map(str, v)) if isinstance(v, list) else v}"
+                for k, v in manifest["data"].items()])
+        except UserError as exc:
+            raise UserError(f"'{winner_dir}/manifest.json': {exc}") from None
+        return cfg.data, cfg.seed
     for folder in (winner_dir, *list(winner_dir.resolve().parents)[:2]):
         if (folder / "config.toml").is_file():
             cfg = load_config(folder / "config.toml")
@@ -49,11 +59,20 @@ def data_config_from(manifest: dict, winner_dir: Path):
 
 def run(args) -> int:
     from pipeline.export import parse_formats, read_manifest, verify_bundle
+    from pipeline.prune import read_record
+    from pipeline.prune.saving import trusted_base_ref
 
-    winner = Path(args.winner_dir)
-    if not winner.is_dir():
-        raise UserError(f"'{winner}' is not a folder; pass a winner folder such as runs/X/winners/1")
+    from pipeline.paths import user_path
+
+    winner = user_path(args.winner_dir, "winner folder", "dir",
+                       "pass a winner folder such as runs/X/winners/1")
     formats, int8 = parse_formats(args.format)  # bad --format fails before any slow work
+    _check_opset(args.opset)
+    if not 0 <= args.max_int8_drop < 1:
+        raise UserError(f"--max-int8-drop must be a fraction in [0, 1) (0.01 = 1 point), got "
+                        f"{args.max_int8_drop}")
+    if (winner / "model.json").is_file():   # a user model named by the file is refused first
+        trusted_base_ref(read_record(winner), args.model, winner)
     for name in ("model.json", "model.safetensors"):
         if not (winner / name).is_file():
             raise UserError(f"'{winner}' is incomplete: {name} is missing; the winner folder needs "
@@ -71,6 +90,13 @@ def run(args) -> int:
                         "calibration data; export fp32 only (--format onnx,tflite), or export a "
                         "winner of `edgeprune run`")
     device_name = None if args.no_measure else (args.device or manifest.get("device"))
+    if device_name:
+        from pipeline.devices import load_profile
+        from pipeline.validate import check_board
+
+        profile = load_profile(device_name)   # an unknown device or a board that is down
+        if profile.backend == "ssh":          # fails before the data and the exports
+            check_board(profile)
     artifacts = _export(winner, data_cfg, seed, formats, int8, args, device_name)
     failures = {k: a["error"] for k, a in artifacts.items() if a["error"]}
     _print_table(artifacts)
@@ -80,8 +106,17 @@ def run(args) -> int:
         print(f"note: {NOTE}")
     if failures:
         raise UserError("; ".join(f"{k}: {msg}" for k, msg in failures.items())
-                        + " (the other files were written)")
+                        + " (files that failed were not replaced; the folder keeps its earlier ones)")
     return 0
+
+
+def _check_opset(opset: int) -> None:
+    from torch.onnx import _constants
+
+    low, high = _constants.ONNX_MIN_OPSET, _constants.ONNX_TORCHSCRIPT_EXPORTER_MAX_OPSET
+    if not low <= opset <= high:
+        raise UserError(f"--opset {opset} is not one this exporter writes; pass {low} to {high} "
+                        "(default 17)")
 
 
 def _export(winner, data_cfg, seed, formats, int8, args, device_name) -> dict:
@@ -92,7 +127,7 @@ def _export(winner, data_cfg, seed, formats, int8, args, device_name) -> dict:
     from pipeline.progress import status
     from pipeline.prune import load_pruned
 
-    model, _ = load_pruned(winner)
+    model, _ = load_pruned(winner, args.model)
     if data_cfg is None:
         from pipeline.export.random_inputs import NOTE, bundle_manifest, random_splits
         from pipeline.prune.saving import read_record
@@ -121,9 +156,13 @@ def _export(winner, data_cfg, seed, formats, int8, args, device_name) -> dict:
         write_bundle(winner, manifest)  # no sample images: there are none to take
         return artifacts
     manifest = read_manifest(winner)
-    # Formats not asked for this time keep their earlier entries (their files were verified).
-    manifest["artifacts"] = {**(manifest.get("artifacts") or {}), **artifacts}
-    write_bundle(winner, manifest, splits=splits)
+    old = manifest.get("artifacts") or {}
+    # Formats not asked for, or that failed this time, keep their earlier entries: their
+    # verified files were not replaced (export_winner writes under a temporary name).
+    new = {k: a for k, a in artifacts.items() if not a["error"] or k not in old}
+    if any(not a["error"] for a in artifacts.values()):
+        manifest["artifacts"] = {**old, **new}
+        write_bundle(winner, manifest, splits=splits)
     return artifacts
 
 

@@ -33,6 +33,8 @@ def register(sub):
                    help="state dict (.safetensors/.pt) of the unpruned model, when the winner "
                    "folder is not inside its run folder")
     p.add_argument("--out", metavar="DIR", help="where to save the result (default WINNER_DIR-METHOD)")
+    p.add_argument("--model", metavar="REF", help="when model.json names your own "
+                   "package.module:factory: that reference again (a file's name is never imported)")
     p.set_defaults(func=run)
 
 
@@ -60,9 +62,10 @@ def _teacher(args, cfg, record: dict, splits):
     from pipeline.models import build_model, load_weights
 
     if args.teacher:
-        if not Path(args.teacher).is_file():
-            raise UserError(f"--teacher '{args.teacher}' not found; pass the unpruned model's state dict")
-        model = build_model(record["base_ref"], splits.num_classes, splits.input_shape[1])
+        from pipeline.prune.saving import trusted_base_ref
+
+        model = build_model(trusted_base_ref(record, args.model, args.winner_dir),
+                            splits.num_classes, splits.input_shape[1])
         load_weights(model, args.teacher)
         return model.eval()
     if cfg is None:
@@ -104,14 +107,26 @@ def run(args) -> int:
     from pipeline.recover import evaluate, recover
     from pipeline.recover.compute import compute_for, use
 
-    winner = Path(args.winner_dir)
-    if not winner.is_dir():
-        raise UserError(f"'{winner}' is not a folder; pass a winner folder such as runs/X/winners/1")
+    from pipeline.paths import user_path
+    from pipeline.prune.saving import trusted_base_ref
+
+    winner = user_path(args.winner_dir, "winner folder", "dir",
+                       "pass a winner folder such as runs/X/winners/1")
     if args.epochs is not None and args.epochs < 1:
         raise UserError(f"--epochs must be at least 1, got {args.epochs}")
+    if args.teacher:
+        user_path(args.teacher, "--teacher", "file", "pass the unpruned model's state dict")
+    if args.out:
+        from pipeline.paths import out_dir
+
+        out_dir(args.out)   # a file, or a path under one, is refused before the training
     record = read_record(winner)
+    base_ref = trusted_base_ref(record, args.model, winner)   # before the data is loaded
     manifest = _read_manifest(winner)
     run_cfg = _run_config(winner)
+    if run_cfg is not None:
+        # The teacher is rebuilt from the trusted base, not from a name config.toml supplies.
+        run_cfg.model.name = base_ref
     cfg = run_cfg or Config()
     compute = compute_for(cfg.train.device, cfg.train.amp)  # a missing GPU fails before work
     # the data split must be the run's (same seed), whatever seed the training uses
@@ -124,7 +139,7 @@ def run(args) -> int:
         rcfg.feature_weight = args.feature_weight
 
     splits = load_data(data_cfg, split_seed, in_channels=int(record["input_shape"][1]))
-    student, meta = load_pruned(winner)
+    student, meta = load_pruned(winner, args.model)
     teacher = _teacher(args, run_cfg, record, splits)
     example = torch.zeros(splits.input_shape)
     before = evaluate(student, splits.x_val, splits.y_val)

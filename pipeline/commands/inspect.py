@@ -10,6 +10,8 @@ def register(sub):
     p.add_argument("target", nargs="?", metavar="DIR|MODEL",
                    help="pruned-model folder, zoo name or package.module:factory")
     add_model_arguments(p)
+    p.add_argument("--model", metavar="REF", help="for a folder whose model.json names your own "
+                   "package.module:factory: that reference again (a file's name is never imported)")
     p.add_argument("--list", action="store_true", help="list the zoo models and importance criteria")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
@@ -22,22 +24,29 @@ def _describe(args) -> dict:
 
     from pipeline.errors import UserError
     from pipeline.prune import SearchSpace, count_params_macs, load_pruned, read_record
+    from pipeline.prune.saving import trusted_base_ref
 
     path = Path(args.target)
-    if path.is_dir():
+    try:
+        is_dir, exists = path.is_dir(), path.exists()
+    except OSError:  # a name too long for a path: then it can only be a model name
+        is_dir = exists = False
+    if is_dir:
         record = read_record(path)
-        model, meta = load_pruned(path)
+        model, meta = load_pruned(path, args.model)
         example = torch.zeros(tuple(record["input_shape"]))
-        args.model = record["base_ref"]
+        args.model = trusted_base_ref(record, args.model, path)
         args.num_classes, args.in_channels = record["num_classes"], record["in_channels"]
         args.input_shape = ",".join(map(str, record["input_shape"]))
         base, _, _, _ = load_user_model(args)
         full = SearchSpace.from_model(base, example).full()
         channels = {name: record["channels"].get(name, count) for name, count in full.items()}
         unprunable = meta.get("unprunable", [])
-    elif path.exists():
+    elif exists:
         raise UserError(f"'{path}' is a file; pass a folder written by `edgeprune prune` or a model")
     else:
+        if args.model:
+            raise UserError("--model is for a pruned folder; to inspect a model, pass it as DIR|MODEL")
         args.model = args.target
         model, example, _, _ = load_user_model(args)
         space = SearchSpace.from_model(model, example, ignore=tuple(args.ignore), round_to=args.round_to)

@@ -15,16 +15,37 @@ def register(sub):
     p.set_defaults(func=run)
 
 
-def run(args) -> int:
-    from pathlib import Path
+def distinct_names(paths) -> dict:
+    """Each path by its shortest tail that no other path shares (two winners' model.onnx
+    read winners/knee/model.onnx and winners/fastest/model.onnx, not model.onnx twice)."""
+    names = {}
+    for path in paths:
+        parts = path.absolute().parts
+        for n in range(1, len(parts) + 1):
+            tail = parts[-n:]
+            if all(other == path or other.absolute().parts[-n:] != tail for other in paths):
+                break
+        names[path] = "/".join(tail)
+    return names
 
+
+def run(args) -> int:
     from pipeline.devices.cache import MeasurementCache
     from pipeline.devices.device import open_device
     from pipeline.devices.model_info import model_input_shape, parse_shape
     from pipeline.devices.profile import load_profile
+    from pipeline.errors import UserError
+    from pipeline.paths import show_path, user_path
 
     profile = load_profile(args.device)
-    paths = [Path(m) for m in args.models]
+    paths = [user_path(m, "model file", "file", "pass .onnx or .tflite files") for m in args.models]
+    # A profile's numbers are for its runtime: an .onnx file on a TFLite profile is refused.
+    wanted = profile.extension
+    wrong = [show_path(p) for p in paths if p.suffix.lower() != wanted]
+    if wrong:
+        raise UserError(f"device '{profile.name}' runs {profile.runtime}, which measures {wanted} "
+                        f"files; {', '.join(wrong)} is not one: pass {wanted} files or a profile "
+                        "for that format")
     shape = parse_shape(args.input_shape) if args.input_shape else model_input_shape(paths[0])
     cache = None if args.no_cache else MeasurementCache()
     with open_device(profile, cache) as device:
@@ -39,9 +60,10 @@ def run(args) -> int:
     print(f"{profile.name}: {facts['cpu']}, threads {profile.threads}, input {list(shape)}")
     header = ("model", "p50 ms", "p90 ms", "mean ms", "min ms", "max ms", "IQR ms", "n", "cached")
     rows = [header]
+    names = distinct_names(paths)
     for path, m in zip(paths, measurements):
         s = m.stats
-        rows.append((path.name, *(f"{v:.3f}" for v in (s.p50_ms, s.p90_ms, s.mean_ms, s.min_ms,
+        rows.append((names[path], *(f"{v:.3f}" for v in (s.p50_ms, s.p90_ms, s.mean_ms, s.min_ms,
                                                         s.max_ms, s.iqr_ms)),
                      str(s.n), "yes" if m.cached else "no"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]

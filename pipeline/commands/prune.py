@@ -22,7 +22,16 @@ def load_user_model(args):
 
     from pipeline.models import build_model, check_input_shape, load_weights, parse_input_shape
 
+    from pipeline.errors import UserError
+
+    for flag, value in (("--in-channels", args.in_channels), ("--num-classes", args.num_classes),
+                        ("--round-to", args.round_to)):
+        if value is not None and value < 1:
+            raise UserError(f"{flag} must be a positive integer, got {value}")
     shape = parse_input_shape(args.input_shape) if args.input_shape else None
+    if shape and args.in_channels and shape[1] != args.in_channels:
+        raise UserError(f"--in-channels {args.in_channels} differs from --input-shape's "
+                        f"{shape[1]} channels; pass one of them, or make them agree")
     in_channels = args.in_channels or (shape[1] if shape else 3)
     shape = shape or (1, in_channels, 32, 32)
     model = build_model(args.model, num_classes=args.num_classes, in_channels=in_channels)
@@ -57,8 +66,6 @@ def _read_channels(path: str) -> dict:
     from pipeline.errors import UserError
 
     file = Path(path)
-    if not file.is_file():
-        raise UserError(f"channels file '{path}' not found")
     try:
         data = json.loads(file.read_text())
     except ValueError as exc:
@@ -74,8 +81,13 @@ def run(args) -> int:
     from pipeline.errors import UserError
     from pipeline.prune import SearchSpace, apply_genome, count_params_macs, get_importance, save_pruned
 
+    from pipeline.paths import out_dir, user_path
+
     if args.ratio is not None and not 0 < args.ratio <= 1:
         raise UserError(f"--ratio must be in (0, 1] (the fraction of channels kept), got {args.ratio}")
+    out_dir(args.out)   # refused before the pruning work, not after it
+    if args.channels:
+        user_path(args.channels, "channels file", "file", "pass a JSON file {group: channels}")
     get_importance(args.importance)  # fail on a typo before any work
     model, example, shape, in_channels = load_user_model(args)
     space = SearchSpace.from_model(model, example, ignore=tuple(args.ignore), round_to=args.round_to)

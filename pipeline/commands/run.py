@@ -21,11 +21,10 @@ def register(sub):
 
 
 def run(args) -> int:
-    from pathlib import Path
-
     from pipeline.config import describe_keys, load_config
     from pipeline.errors import UserError
-    from pipeline.run import load_run_config, prepare_out_dir, run_job
+    from pipeline.run import load_run_config, run_job
+    from pipeline.run_folder import check_resumable, new_run_dir
 
     if args.help_config:
         print(describe_keys())
@@ -39,11 +38,15 @@ def run(args) -> int:
         if args.config or overrides or args.out:
             raise UserError("--resume takes the run folder's own config; drop --config, --out "
                             "and key=value overrides")
-        run_dir = Path(args.resume)
+        run_dir, complete = check_resumable(args.resume)
+        if complete:
+            print(f"run {run_dir} is already complete; nothing to do (results: "
+                  f"{run_dir / 'report.html'})")
+            return 0
         cfg = load_run_config(run_dir)
     else:
         cfg = load_config(args.config, overrides)
-        run_dir = prepare_out_dir(args.out)
+        run_dir = new_run_dir(args.out)   # checked; created by run_job once inputs are valid
     print(f"run folder: {run_dir}", flush=True)
     summary = run_job(cfg, run_dir, resume=bool(args.resume))
     print(format_summary(summary))

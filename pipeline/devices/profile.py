@@ -179,10 +179,10 @@ def _resolve_file(value: str, base: Path) -> str:
 def profile_from_toml(path: Path) -> DeviceProfile:
     where = str(path)
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise UserError(f"cannot read device profile {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UserError(f"{where}: not valid TOML ({exc})") from None
     fields = _coerce(_flatten(data, where), where)
     fields.setdefault("name", path.stem)
@@ -195,30 +195,36 @@ def profile_from_toml(path: Path) -> DeviceProfile:
     return profile
 
 
-def _profiles_dir() -> Path:
+def _profiles_dirs() -> list[Path]:
+    """Shipped profiles first, then the per-user ones (the emulated board's)."""
     from pipeline import paths
-    return paths.PROFILES_DIR
+    return [paths.PROFILES_DIR, paths.user_profiles_dir()]
 
 
 def list_profiles() -> list[str]:
-    """Names of the shipped profiles (device_profiles/*.toml), sorted."""
-    folder = _profiles_dir()
-    return sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
+    """Names of the shipped (device_profiles/*.toml) and per-user profiles, sorted."""
+    return sorted({p.stem for folder in _profiles_dirs() if folder.is_dir()
+                   for p in folder.glob("*.toml")})
 
 
 def load_profile(name_or_path) -> DeviceProfile:
     """A profile by name (device_profiles/NAME.toml), by path to a .toml, or as given."""
     if isinstance(name_or_path, DeviceProfile):
         return name_or_path
+    from pipeline.paths import user_path
+
     text = str(name_or_path)
     candidate = Path(text).expanduser()
-    if text.endswith(".toml") or candidate.is_file():
-        if not candidate.is_file():
-            raise UserError(f"device profile file {text} does not exist")
-        return profile_from_toml(candidate)
-    shipped = _profiles_dir() / f"{text}.toml"
-    if shipped.is_file():
-        return profile_from_toml(shipped)
+    try:
+        is_file = candidate.is_file()
+    except OSError:  # a name over 255 bytes: user_path below says so in one line
+        is_file = True
+    if text.endswith(".toml") or is_file:
+        return profile_from_toml(user_path(candidate, "device profile file", "file",
+                                           "pass a profile name or an existing .toml file"))
+    for folder in _profiles_dirs():
+        if (folder / f"{text}.toml").is_file():
+            return profile_from_toml(folder / f"{text}.toml")
     known = list_profiles()
     close = difflib.get_close_matches(text, known, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""

@@ -5,6 +5,7 @@ Every failure becomes a one-line `DeviceError` that says what to fix on which si
 """
 from __future__ import annotations
 
+import logging
 import shlex
 import socket
 import time
@@ -70,6 +71,10 @@ def connect(profile) -> "SshSession":
     from pipeline.devices.profile import load_profile
 
     profile = load_profile(profile)
+    # paramiko logs its transport thread's failures with full tracebacks; every failure
+    # below becomes one DeviceError line instead.
+    logging.getLogger("paramiko").addHandler(logging.NullHandler())
+    logging.getLogger("paramiko").propagate = False
     pkey = _load_key(profile)
     known_hosts = Path(profile.known_hosts).expanduser()
     client = paramiko.SSHClient()
@@ -79,6 +84,7 @@ def connect(profile) -> "SshSession":
         _tofu_policy(known_hosts) if profile.trust_on_first_use else paramiko.RejectPolicy())
     where = _where(profile)
     timeout_s = profile.connect_timeout_s
+    started = time.monotonic()
     try:
         client.connect(profile.host, port=profile.port, username=profile.user, pkey=pkey,
                        timeout=timeout_s, banner_timeout=timeout_s, auth_timeout=timeout_s,
@@ -97,6 +103,10 @@ def connect(profile) -> "SshSession":
             f"~{profile.user}/.ssh/authorized_keys on the board (ssh-copy-id)") from None
     except paramiko.ssh_exception.NoValidConnectionsError:
         client.close()
+        if getattr(profile, "emulated", False):
+            raise DeviceError(f"{profile.name}: the emulated board is not running (nothing "
+                              f"listens at {profile.host}:{profile.port}); start it with "
+                              "`edgeprune board emulate`") from None
         raise DeviceError(f"{profile.name}: nothing accepts connections at {profile.host}:"
                           f"{profile.port}; is the board on and sshd running "
                           "(`sudo systemctl enable --now ssh`)? is the port right?") from None
@@ -111,12 +121,25 @@ def connect(profile) -> "SshSession":
                 f"{profile.name}: host key of {profile.host}:{profile.port} is unknown; add it "
                 f"with `ssh-keyscan -p {profile.port} {profile.host} >> {known_hosts}` after "
                 "checking its fingerprint, or set trust_on_first_use = true in [ssh]") from None
+        if "banner" in str(exc) or "No existing session" in str(exc):
+            raise _no_banner(profile, time.monotonic() - started) from None
         raise DeviceError(f"{profile.name}: SSH to {where} failed: {exc}") from None
     except OSError as exc:
         client.close()
         raise DeviceError(f"{profile.name}: cannot reach {profile.host}:{profile.port}: "
                           f"{exc.strerror or exc}") from None
     return SshSession(client, profile)
+
+
+def _no_banner(profile, waited_s: float) -> DeviceError:
+    """Something listens on the port but no SSH server greets: silent, or another protocol."""
+    at = f"{profile.host}:{profile.port}"
+    if waited_s >= profile.connect_timeout_s * 0.9:
+        what = f"no SSH banner within {profile.connect_timeout_s:g} s from {at}"
+    else:
+        what = f"{at} answered, but not as an SSH server (no SSH banner; another service?)"
+    return DeviceError(f"{profile.name}: {what}; check that the profile's port is the board's "
+                       "sshd port and that sshd runs there")
 
 
 class SshSession:

@@ -9,11 +9,11 @@ import copy
 import hashlib
 import importlib.util
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 
+from pipeline.atomic import atomic_target, copy_atomic, write_text_atomic
 from pipeline.errors import UserError
 
 MANIFEST = "manifest.json"
@@ -79,14 +79,15 @@ def write_bundle(out_dir, manifest: dict, *, splits=None, n_samples: int = 8) ->
     if "normalisation" not in manifest or "input" not in manifest:
         raise UserError("write_bundle needs the data splits or a manifest with 'normalisation' "
                         "and 'input'; pass splits=...")
-    shutil.copyfile(TEMPLATE, out_dir / PREDICT)
+    copy_atomic(TEMPLATE, out_dir / PREDICT)
     for artifact in produced.values():
         artifact["input"] = _file_input(out_dir / artifact["path"])
     if splits is not None and n_samples > 0:
         mean = np.asarray(splits.mean, dtype=np.float32)[None, :, None, None]
         std = np.asarray(splits.std, dtype=np.float32)[None, :, None, None]
         raw = splits.x_test[:n_samples].numpy() * std + mean  # predict.py takes images in [0, 1]
-        np.save(out_dir / SAMPLES, raw.astype(np.float32))
+        with atomic_target(out_dir / SAMPLES) as tmp:
+            np.save(tmp, raw.astype(np.float32))
         manifest["samples"] = {"path": SAMPLES, "labels": splits.y_test[:n_samples].tolist()}
     if (out_dir / SAMPLES).is_file() and "samples" in manifest:
         predict = load_predict_module()
@@ -99,7 +100,7 @@ def write_bundle(out_dir, manifest: dict, *, splits=None, n_samples: int = 8) ->
     manifest["files"] = {p.relative_to(out_dir).as_posix(): sha256_file(p)
                          for p in _bundle_files(out_dir)}
     path = out_dir / MANIFEST
-    path.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+    write_text_atomic(path, json.dumps(manifest, indent=2, sort_keys=False) + "\n")
     return path
 
 
@@ -109,10 +110,14 @@ def read_manifest(bundle_dir) -> dict:
         raise UserError(f"'{bundle_dir}' has no {MANIFEST}; pass a winner folder written by "
                         "`edgeprune run` or `edgeprune export`")
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
+        manifest = json.loads(path.read_bytes())
+    except ValueError as exc:   # not JSON, or not UTF-8
         raise UserError(f"'{path}' is not valid JSON ({exc}); re-run `edgeprune export` on the "
                         "winner folder") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("artifacts", {}), dict):
+        raise UserError(f"'{path}' is not a bundle manifest (a JSON object with 'artifacts'); "
+                        "re-run `edgeprune export` on the winner folder")
+    return manifest
 
 
 def verify_bundle(bundle_dir) -> dict:

@@ -40,7 +40,7 @@ def export_onnx(model, example_input, path, opset: int = 17, simplify: bool = Tr
             )
     except Exception as exc:  # the exporter raises many types; the message names the op
         raise UserError(f"ONNX export failed: {_first_line(exc)}; replace or rewrite that "
-                        "layer, or export with another opset (--opset)") from exc
+                        "layer, or export with another opset (export --opset, run: export.opset)") from exc
     if simplify:
         _simplify_in_place(path)
     if check:

@@ -22,8 +22,30 @@ def load_manifest(bundle_dir=HERE):
         return json.load(f)
 
 
+class InputError(ValueError):
+    """Images that do not fit the model: the message says what to change."""
+
+
+def check_input(images, manifest):
+    """Images as the manifest's input expects them: floats in [0, 1], N,C,H,W or C,H,W."""
+    images = np.asarray(images)
+    expected = [int(v) for v in manifest["input"]["shape"][1:]]
+    if images.dtype.kind != "f":
+        hint = " (divide 8-bit images by 255)" if images.dtype.kind in "ui" else ""
+        raise InputError(f"input dtype is {images.dtype}; the model takes float images in "
+                         f"[0, 1]{hint}")
+    if images.ndim not in (3, 4) or list(images.shape[-3:]) != expected:
+        raise InputError(f"input shape is {list(images.shape)}; the model takes N,"
+                         f"{','.join(map(str, expected))} (or {','.join(map(str, expected))}) "
+                         "images, channels first")
+    if images.size and (float(images.min()) < -0.01 or float(images.max()) > 1.01):
+        raise InputError(f"input values span {float(images.min()):.3g}..{float(images.max()):.3g}; "
+                         "the model takes images in [0, 1], before normalisation")
+    return images
+
+
 def normalise(images, manifest):
-    x = np.asarray(images, dtype=np.float32)
+    x = np.asarray(check_input(images, manifest), dtype=np.float32)
     if x.ndim == 3:
         x = x[None]
     norm = manifest["normalisation"]
@@ -101,7 +123,16 @@ def main(argv=None):
     model = args.model or next(a["path"] for a in manifest["artifacts"].values() if a.get("path"))
     model_path = model if os.path.isabs(model) else os.path.join(HERE, model)
     try:
-        logits = predict(model_path, np.load(args.input), manifest, args.threads)
+        images = np.load(args.input, allow_pickle=False)   # data only: never unpickle an input
+    except (OSError, ValueError) as exc:
+        print(f"predict.py: error: cannot read {args.input} as a .npy array ({exc})",
+              file=sys.stderr)
+        return 2
+    try:
+        logits = predict(model_path, images, manifest, args.threads)
+    except InputError as exc:
+        print(f"predict.py: error: {exc}", file=sys.stderr)
+        return 2
     except ImportError as exc:
         print(f"predict.py: the runtime for {model} is not installed: {exc}", file=sys.stderr)
         return EXIT_NO_RUNTIME

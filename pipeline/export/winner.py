@@ -5,10 +5,12 @@ accuracy, is recorded with an `error` and the other files (fp32 first) are still
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 
+from pipeline.atomic import temp_name
 from pipeline.errors import UserError
 from pipeline.progress import progress, status
 
@@ -74,27 +76,33 @@ def export_winner(model, out_dir, splits, *, formats=FORMATS, int8: bool = False
         if key != fp32_key and artifacts[fp32_key]["error"]:
             entry["error"] = f"skipped: the fp32 {fp32_key} export failed"
             continue
+        # Made and checked under a temporary name: a file that fails (or an int8 file that
+        # loses too much) never replaces the one already there.
+        tmp = temp_name(target)
         try:
-            _produce(key, model, example, target, out_dir / FILE_NAMES[fp32_key], calib_x, opset,
+            _produce(key, model, example, tmp, out_dir / FILE_NAMES[fp32_key], calib_x, opset,
                      onnx_int8)
-            parity = check_parity(target, model, splits.x_test, splits.y_test, reference=reference)
+            parity = check_parity(tmp, model, splits.x_test, splits.y_test, reference=reference)
         except KeyboardInterrupt:
+            tmp.unlink(missing_ok=True)
             raise
         except Exception as exc:  # converters raise anything; record it and go on
-            target.unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             entry["error"] = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
             status(f"export {key}: {entry['error']}")
             continue
-        entry.update(path=target.name, sha256=sha256_file(target), bytes=target.stat().st_size,
-                     **{k: v for k, v in parity.to_dict().items() if k != "n"},
+        entry.update(**{k: v for k, v in parity.to_dict().items() if k != "n"},
                      parity_samples=parity.n)
         if key == fp32_key:
             entry["parity_ok"] = parity.max_abs_diff <= FP32_ATOL and parity.top1_agreement == 1.0
             if not entry["parity_ok"]:
                 status(f"export {key}: differs from PyTorch (max abs diff {parity.max_abs_diff:.2e}, "
                        f"top-1 agreement {parity.top1_agreement:.4f})")
-        else:
-            _check_int8_drop(entry, artifacts[fp32_key], max_int8_drop, target)
+        elif not _check_int8_drop(entry, artifacts[fp32_key], max_int8_drop):
+            tmp.unlink(missing_ok=True)
+            continue
+        os.replace(tmp, target)
+        entry.update(path=target.name, sha256=sha256_file(target), bytes=target.stat().st_size)
     if device is not None:
         from pipeline.export.device_check import verify_int8_on_device
 
@@ -117,17 +125,18 @@ def _produce(key, model, example, target, fp32_path, calib_x, opset, onnx_int8=N
         tflite_export.quantize_tflite_int8(fp32_path, calib_x, target)
 
 
-def _check_int8_drop(entry: dict, fp32_entry: dict, max_drop: float, target: Path) -> None:
+def _check_int8_drop(entry: dict, fp32_entry: dict, max_drop: float) -> bool:
+    """False (and the entry says why) when the int8 file loses too much: it is not kept."""
     drop = fp32_entry["accuracy"] - entry["accuracy"]
     entry["accuracy_drop"] = drop
     if drop > max_drop:
-        # The rejected file leaves the bundle so nothing ships that failed its check.
-        target.unlink(missing_ok=True)
         entry["error"] = (f"int8 accuracy {entry['accuracy']:.4f} is {drop * 100:.2f} points below "
                           f"fp32 {fp32_entry['accuracy']:.4f} (limit {max_drop * 100:.2f}); "
                           "raise export.max_int8_drop or keep the fp32 file")
         entry.update(path=None, sha256=None, bytes=None)
         status(f"export: {entry['error']}")
+        return False
+    return True
 
 
 def measure_artifacts(device, out_dir: Path, artifacts: dict, input_shape) -> None:

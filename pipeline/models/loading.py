@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from pipeline.errors import UserError
@@ -16,6 +17,18 @@ from pipeline.models.registry import create_model, is_zoo_model
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _unpickle_reason(exc: BaseException) -> str:
+    """Why torch refused a file, without torch's advice to retry with weights_only=False:
+    that advice means running whatever code the file carries."""
+    text = str(exc)
+    if "WeightsUnpickler error:" in text:
+        detail = [l.strip() for l in text.split("WeightsUnpickler error:", 1)[1].splitlines() if l.strip()]
+        return "it holds objects other than tensors" + (f": {detail[0]}" if detail else "")
+    if "weights_only" in text:
+        return "it holds objects other than tensors"
+    return f"not a torch file: {_first_line(exc)}"
 
 
 def build_model(ref: str, num_classes: int = 10, in_channels: int = 3):
@@ -71,9 +84,9 @@ def read_state_dict(path: str | Path) -> dict:
     """A state_dict from `.safetensors` or `.pt/.pth` (weights_only: no pickled code runs)."""
     import torch
 
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"weights file '{path}' not found")
+    from pipeline.paths import user_path
+
+    path = user_path(path, "weights file", "file", "pass the state_dict file of your trained model")
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file
 
@@ -84,9 +97,11 @@ def read_state_dict(path: str | Path) -> dict:
     if path.suffix not in (".pt", ".pth"):
         raise UserError(f"weights file '{path}' must end in .pt, .pth or .safetensors")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about pickle protocols on stderr
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise UserError(f"weights file '{path}' is not a plain state_dict ({_first_line(exc)}); "
+        raise UserError(f"weights file '{path}' is not a plain state_dict ({_unpickle_reason(exc)}); "
                         "save it with torch.save(model.state_dict(), path)") from None
     # Training checkpoints often wrap the state_dict.
     for key in ("state_dict", "model_state_dict", "model"):
@@ -110,7 +125,7 @@ def check_state_dict(model, state: dict, source: str) -> None:
             raise UserError(
                 f"weights '{source}' do not match the model: '{key}' has shape {tuple(value.shape)} "
                 f"in the file but {tuple(expected[key].shape)} in the model; "
-                "check --model, --num-classes and --in-channels")
+                "check the model, its number of classes and its input channels")
     # BN's batch counter is bookkeeping, absent from some exported state_dicts.
     missing = [k for k in expected if k not in state and not k.endswith("num_batches_tracked")]
     unexpected = [k for k in state if k not in expected]
@@ -155,7 +170,8 @@ def check_input_shape(model, input_shape) -> tuple[int, ...]:
             out = model(torch.zeros(shape))
     except Exception as exc:
         raise UserError(f"the model rejects input shape {','.join(map(str, shape))} "
-                        f"({_first_line(exc)}); pass --input-shape the model expects") from None
+                        f"({_first_line(exc)}); give the shape it expects (run: model.input_shape=N,C,H,W; "
+                        "prune/inspect: --input-shape N,C,H,W)") from None
     finally:
         model.train(was_training)
     first = out if isinstance(out, torch.Tensor) else next(

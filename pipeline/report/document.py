@@ -15,6 +15,7 @@ import string
 import time
 from pathlib import Path
 
+from pipeline.atomic import write_text_atomic
 from pipeline.errors import UserError
 from pipeline.report.plots import plot_channels, plot_latency, plot_pareto
 
@@ -245,7 +246,7 @@ def write_report(run_dir) -> Path:
         latency_figure=latency_html, timings=timing_html,
         config=html.escape(run["config"] or "(config.toml not found)"))
     out = run_dir / "report.html"
-    out.write_text(page, encoding="utf-8")
+    write_text_atomic(out, page)
     return out
 
 

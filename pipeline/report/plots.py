@@ -156,6 +156,9 @@ def _save(fig, plt, path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, format="png")
+    from pipeline.atomic import atomic_target
+
+    with atomic_target(path) as tmp:
+        fig.savefig(tmp, format="png")
     plt.close(fig)
     return path

@@ -2,27 +2,31 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from pipeline.atomic import write_text_atomic
+from pipeline.errors import UserError
 from pipeline.search.records import Evaluation
 
 
 def write_json_atomic(path: Path, data) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=False))
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False))
 
 
 def write_evaluations(path: Path, evaluations: list[Evaluation]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as f:
-        for ev in evaluations:
-            f.write(json.dumps(ev.to_json()) + "\n")
-    os.replace(tmp, path)
+    write_text_atomic(path, "".join(json.dumps(ev.to_json()) + "\n" for ev in evaluations))
 
 
 def read_evaluations(path: Path) -> list[Evaluation]:
     if not path.is_file():
         return []
-    return [Evaluation.from_json(json.loads(line)) for line in path.read_text().splitlines() if line]
+    evaluations = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            evaluations.append(Evaluation.from_json(json.loads(line)))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise UserError(f"'{path}' line {number} is not an evaluation record "
+                            f"({type(exc).__name__}); restore the file or start a new run") from None
+    return evaluations

@@ -137,8 +137,18 @@ def test_remote_python_not_found(sshd, ssh_profile, capsys):
 
 
 def test_corrupt_model_on_the_board(sshd, ssh_profile, tmp_path, capsys):
-    bad = tmp_path / "bad.tflite"
-    bad.write_bytes(b"\x00" * 64)
+    # A well-formed ONNX file (the profile's runtime is onnxruntime; `profile` refuses another
+    # format up front) with an operator no runtime has: only the board's load fails.
+    import onnx
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("NoSuchOp", ["input"], ["out"], domain="nowhere")], "g",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 16, 16])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 3, 16, 16])])
+    bad = tmp_path / "bad.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
+                                                      helper.make_opsetid("nowhere", 1)]), bad)
     err = _error_line(capsys, ["profile", "--device", str(ssh_profile()), "--input-shape",
                                "1,3,16,16", str(bad)])
-    assert "bad.tflite" in err and "cannot load" in err
+    assert "bad.onnx" in err and "cannot load" in err

@@ -68,3 +68,20 @@ def test_deploy_needs_an_ssh_profile(exported, capsys):
     out, _, _ = exported
     assert main(["deploy", str(out), "--device", "host-ort"]) == 2
     assert "not an SSH board" in capsys.readouterr().err
+
+
+def test_the_board_runs_our_predict_py_not_the_bundles(exported, board, tmp_path, capsys):
+    """A hostile bundle whose manifest lists the sha256 of its own predict.py."""
+    from pipeline.export.bundle import sha256_file
+
+    out, _, _ = exported
+    copy = tmp_path / "bundle"
+    shutil.copytree(out, copy)
+    marker = tmp_path / "BUNDLE_CODE_RAN"
+    (copy / "predict.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["files"]["predict.py"] = sha256_file(copy / "predict.py")
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["deploy", str(copy), "--device", board(), "--format", "onnx"]) == 0
+    assert "onnx: ok" in capsys.readouterr().out
+    assert not marker.exists()

@@ -74,3 +74,41 @@ def test_manifest_without_data_config_is_refused(winner_dir, tmp_path, capsys):
     (copy / "manifest.json").write_text(json.dumps(manifest))
     assert main(["export", str(copy), "--format", "onnx", "--no-measure"]) == 2
     assert "no 'data' section" in capsys.readouterr().err
+
+
+
+def test_export_with_an_unsupported_opset_changes_nothing(winner_dir, capsys):
+    assert main(["export", str(winner_dir), "--format", "onnx", "--no-measure"]) == 0
+    before = {name: (winner_dir / name).read_bytes() for name in ("model.onnx", "manifest.json")}
+    capsys.readouterr()
+    assert main(["export", str(winner_dir), "--format", "onnx", "--opset", "3", "--no-measure"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--opset 3" in err
+    assert {name: (winner_dir / name).read_bytes() for name in before} == before
+
+
+def test_a_format_failing_in_the_converter_keeps_the_earlier_file(winner_dir, digits_splits):
+    """export_winner itself (past the command's opset check): the converter fails at opset 3."""
+    from pipeline.export import export_winner
+    from pipeline.prune import load_pruned
+
+    assert main(["export", str(winner_dir), "--format", "onnx", "--no-measure"]) == 0
+    before = (winner_dir / "model.onnx").read_bytes()
+    model, _ = load_pruned(winner_dir)
+    artifacts = export_winner(model, winner_dir, digits_splits, formats=("onnx",), opset=3)
+    assert "opset" in artifacts["onnx"]["error"] and artifacts["onnx"]["path"] is None
+    assert (winner_dir / "model.onnx").read_bytes() == before
+    assert not [p.name for p in winner_dir.iterdir() if ".tmp-" in p.name]  # no temp file left
+    verify_bundle(winner_dir)
+
+
+@pytest.mark.ssh
+def test_a_board_that_is_down_fails_before_the_export(winner_dir, sshd, tmp_path, capsys):
+    from pipeline.board.sshd import free_port
+
+    profile = sshd.profile_toml(tmp_path / "down.toml", name="down", port=free_port())
+    before = {p.name: p.read_bytes() for p in winner_dir.iterdir() if p.is_file()}
+    assert main(["export", str(winner_dir), "--format", "onnx", "--device", str(profile)]) == 2
+    err = capsys.readouterr().err
+    assert "nothing accepts connections" in err and "export: onnx" not in err
+    assert {p.name: p.read_bytes() for p in winner_dir.iterdir() if p.is_file()} == before

@@ -56,7 +56,9 @@ def test_prune_user_model_with_weights_and_channels_file(tmp_path, capsys, user_
     assert main(["prune", "--model", f"{user_module}:net", "--weights", str(weights),
                  "--input-shape", "1,1,16,16", "--channels", str(channels), "--out", str(out)]) == 0
     assert json.loads((out / "model.json").read_text())["channels"]["0"] == 3
-    assert main(["inspect", str(out)]) == 0
+    assert main(["inspect", str(out)]) == 2   # model.json's module is not imported on its say-so
+    assert "--model" in capsys.readouterr().err
+    assert main(["inspect", str(out), "--model", f"{user_module}:net"]) == 0
     assert any(line.split()[:2] == ["0", "3"] for line in capsys.readouterr().out.splitlines())
 
 

@@ -14,13 +14,13 @@ from pipeline.prune import SearchSpace, apply_genome, load_pruned, save_pruned  
 X = torch.randn(2, 1, 32, 32)
 
 
-def round_trip(model, ref, tmp_path, num_classes=10):
+def round_trip(model, ref, tmp_path, num_classes=10, model_ref=None):
     space = SearchSpace.from_model(model, X[:1], round_to=2)
     genome = space.uniform(0.5)
     pruned = apply_genome(model, genome, X[:1], importance="fpgm")
     save_pruned(tmp_path / "out", pruned, ref, genome, {"note": "test"}, num_classes=num_classes,
                 in_channels=1, input_shape=(1, 1, 32, 32))
-    loaded, meta = load_pruned(tmp_path / "out")
+    loaded, meta = load_pruned(tmp_path / "out", model_ref)
     with torch.no_grad():
         torch.testing.assert_close(loaded(X), pruned.eval()(X))
     return meta
@@ -49,7 +49,12 @@ def test_user_factory_round_trip(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     try:
         from saved_user_net import net
-        round_trip(net().eval(), "saved_user_net:net", tmp_path, num_classes=4)
+        # A user model is rebuilt only when the caller names it again (--model): the record
+        # alone never makes the loader import a module.
+        round_trip(net().eval(), "saved_user_net:net", tmp_path, num_classes=4,
+                   model_ref="saved_user_net:net")
+        with pytest.raises(UserError, match="never imported"):
+            load_pruned(tmp_path / "out")
     finally:
         sys.modules.pop("saved_user_net", None)
 

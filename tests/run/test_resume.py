@@ -88,3 +88,27 @@ def test_ctrl_c_saves_state_and_says_how_to_resume(tmp_path, resume_args):
 def test_resume_of_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert main(["run", "--resume", str(tmp_path)]) == 2
     assert "not a run folder" in capsys.readouterr().err
+
+
+def test_kill_9_leaving_a_torn_line_resumes_then_says_already_complete(tmp_path, resume_args):
+    env = {**os.environ, "EDGEPRUNE_CACHE": str(tmp_path / "cache"), "EDGEPRUNE_NO_PROGRESS": "1"}
+    run_dir = tmp_path / "run"
+    proc = _start(["--out", str(run_dir), *resume_args], env)
+    _wait_for_generation(run_dir / "search_state.json", proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    # evaluations.jsonl is replaced atomically, so kill -9 alone cannot tear it; a writer killed
+    # mid-line (an appending one, a full disk) leaves its last record cut off, as here.
+    path = run_dir / "evaluations.jsonl"
+    text = path.read_text()
+    path.write_text(text[: len(text) - len(text.splitlines()[-1]) // 2])
+    resume = [sys.executable, "-m", "pipeline", "run", "--resume", str(run_dir)]
+    resumed = subprocess.run(resume, env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "dropped the torn last line" in resumed.stderr and "Traceback" not in resumed.stderr
+    assert json.loads((run_dir / "status.json").read_text())["complete"] is True
+
+    before = {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
+    again = subprocess.run(resume, env=env, capture_output=True, text=True)
+    assert again.returncode == 0 and "already complete" in again.stdout
+    assert {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()} == before
