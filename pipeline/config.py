@@ -56,6 +56,7 @@ class SearchConfig:
     generations: int = 8
     screen_factor: int = 4           # offspring proposed per generation = this x population;
                                      # surrogates pick the population's worth evaluated (1: off)
+    predictor: bool = True           # screen latency with the device's learned predictor
     latency_source: str = "device"   # device | flops | params
     mode: str = "nsga2"              # nsga2 | weighted (seed paper's weighted sum)
     weights: list[float] = field(default_factory=lambda: [1.0, 1.0, 0.0])

@@ -110,12 +110,18 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
     initial = initial_population(genes, sc.population, rng, sc.min_keep, scores)
     from pipeline.search.screening import SurrogateScreen
 
+    link = _open_predictor(sc, device, base_model, space, splits, run_dir)
+    if link is not None:   # what was measured before the GA (baseline, sensitivity probes)
+        link.observe([e for e in evaluator.evaluations() if e.generation < 0])
     search = GeneticSearch(genes, objectives, sc.population, sc.generations, cfg.seed,
                            refine_per_generation=sc.refine_per_generation,
                            offspring=sc.population * sc.screen_factor,
-                           screen=SurrogateScreen(genes, seed=cfg.seed))
+                           screen=SurrogateScreen(genes, seed=cfg.seed,
+                                                  latency_model=link and link.latency_model))
 
     def checkpoint(summary):
+        if link is not None:   # learn from this generation before the next one is screened
+            link.observe([e for e in evaluator.all.values() if e.generation >= 0])
         write_evaluations(run_dir / "evaluations.jsonl", evaluator.evaluations())
         write_json_atomic(run_dir / "search_state.json", {
             "generation_done": summary.generation, "generations": sc.generations,
@@ -154,6 +160,41 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
             "objectives": objectives, "unit": unit,
             "importance": evaluator.importance or sc.importance,
             "batches": evaluator.calib_batches}   # so recovery prunes the channels step 1 did
+
+
+def _open_predictor(sc, device, base_model, space, splits, run_dir: Path):
+    """The device's learned latency predictor for screening (search.predictor), or None.
+
+    Its starting samples are kept in the run folder, so a resumed run screens exactly as the
+    interrupted one did, whatever the cache learned since.
+    """
+    import torch
+
+    from pipeline.predictor.search_link import SearchPredictor
+
+    if not sc.predictor or device is None or sc.latency_source != "device" or sc.screen_factor < 2:
+        return None
+    link = SearchPredictor.open(base_model, space, torch.zeros(splits.input_shape), device)
+    if link is None:
+        return None
+    from pipeline.predictor.samples import LatencySample
+
+    start = run_dir / "predictor_start.json"
+    if start.is_file():
+        try:
+            samples = [LatencySample.from_dict(d)
+                       for d in json.loads(start.read_text())["samples"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UserError(f"'{start}' is corrupt ({exc}); delete it to resume without the "
+                            f"stored predictor's samples") from None
+    else:
+        samples = list(link.predictor.samples)
+        write_json_atomic(start, {"samples": [s.to_dict() for s in samples]})
+    # Rebuilt from the samples alone, the same way on a first run and on resume.
+    link.predictor = type(link.predictor)(link.predictor.table)
+    if samples:
+        link.predictor.update(samples)
+    return link
 
 
 def _measure_once(device, model, example, run_dir: Path) -> dict:

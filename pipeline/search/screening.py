@@ -32,8 +32,9 @@ class SurrogateScreen:
     genes: GeneSpace
     seed: int = 0
     explore: float = 0.25              # share of the chosen drawn at random
-    # latency predictor from outside (a device's learned model): genomes -> objective values
-    latency_model: Callable[[list[dict[str, int]]], list[float]] | None = None
+    # latency predictor from outside (a device's learned model): genomes -> objective values,
+    # or None while it cannot predict yet (the extra-trees surrogate is used then)
+    latency_model: Callable[[list[dict[str, int]]], list[float] | None] | None = None
 
     def features(self, channels_list) -> np.ndarray:
         """Kept fraction per group: the same scale for a 16- and a 64-channel group."""
@@ -54,8 +55,9 @@ class SurrogateScreen:
         err_model = ExtraTreesRegressor(n_estimators=40, random_state=self.seed)
         err_model.fit(X, [1.0 - e.accuracy for e in evaluated])
         error = err_model.predict(P)
-        if self.latency_model is not None:
-            latency = np.asarray(self.latency_model(proposals), dtype=float)
+        predicted = self.latency_model(proposals) if self.latency_model is not None else None
+        if predicted is not None:   # the device's learned predictor, once it is fitted
+            latency = np.asarray(predicted, dtype=float)
         else:
             lat_model = ExtraTreesRegressor(n_estimators=40, random_state=self.seed)
             lat_model.fit(X, np.log([e.latency_objective() for e in evaluated]))

@@ -1,0 +1,74 @@
+"""The device's latency predictor inside a search: it screens, learns and is checked as it goes.
+
+Each generation's measured architectures become samples (the measurements stay the truth:
+reported latencies are never the predictor's); a prediction more than DRIFT off its later
+measurement is logged, and the predictor is refitted before the next generation screens.
+It is loaded from and saved to the device's measurement cache, so the next run on the same
+board starts with it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipeline.errors import UserError
+from pipeline.progress import status
+
+DRIFT = 0.2
+
+
+@dataclass
+class SearchPredictor:
+    predictor: object              # pipeline.predictor.LatencyPredictor
+    key: object                    # its PredictorKey in the cache
+    cache: object                  # the device's MeasurementCache (None: not kept)
+    seen: set = field(default_factory=set)   # evaluation keys already learned from
+    drifted: int = 0               # predictions more than DRIFT off, over the run
+
+    @classmethod
+    def open(cls, base_model, space, example, device) -> "SearchPredictor | None":
+        """The stored predictor for this device and model (or a new one); None if the device
+        cannot key one (the search then screens with its own surrogate alone)."""
+        from pipeline.predictor.session import open_predictor
+
+        cache = getattr(device, "cache", None)
+        try:
+            predictor, key = open_predictor(base_model, space, example, device, cache)
+        except UserError as exc:
+            status(f"latency predictor: not used ({exc})")
+            return None
+        if predictor.fitted:
+            status(f"latency predictor: starting from the one stored for {key.profile} "
+                   f"({len(predictor.samples)} measured architectures)")
+        return cls(predictor, key, cache)
+
+    def latency_model(self, genomes: list[dict]):
+        """Predicted ms per genome, or None until it has enough measurements to be fitted."""
+        return list(self.predictor.predict(genomes)) if self.predictor.fitted else None
+
+    def observe(self, evaluations) -> dict:
+        """Learn from newly measured evaluations; log and count the ones it predicted badly."""
+        from pipeline.predictor.samples import LatencySample
+
+        new = [e for e in evaluations if e.key not in self.seen and e.latency_ms
+               and e.latency_source == "device"]
+        if not new:
+            return {"new": 0, "drifted": 0}
+        bad = []
+        if self.predictor.fitted:
+            bad = [e for e in new if self.predictor.drifted(e.channels, e.latency_ms["p50"], DRIFT)]
+        if bad:
+            worst = max(bad, key=lambda e: abs(float(self.predictor.predict([e.channels])[0])
+                                               / e.latency_ms["p50"] - 1))
+            predicted = float(self.predictor.predict([worst.channels])[0])
+            status(f"latency predictor: {len(bad)} of {len(new)} predictions more than "
+                   f"{int(DRIFT * 100)}% off their measurement (worst {worst.id}: predicted "
+                   f"{predicted:.3f} ms, measured {worst.latency_ms['p50']:.3f} ms); refitting")
+        self.predictor.update([LatencySample(e.channels, float(e.latency_ms["p50"]), "search",
+                                             e.key) for e in new])
+        self.seen.update(e.key for e in new)
+        self.drifted += len(bad)
+        if self.cache is not None and self.predictor.samples:
+            from pipeline.predictor.store import save_predictor
+
+            save_predictor(self.cache, self.key, self.predictor)
+        return {"new": len(new), "drifted": len(bad)}

@@ -1,0 +1,39 @@
+"""The predictor inside a search: learns from each generation's measurements, logs and refits on
+drift, and hands the screen predictions that never become an evaluation's latency."""
+import numpy as np
+
+from pipeline.predictor import LatencyPredictor, random_genomes
+from pipeline.predictor.search_link import SearchPredictor
+from pipeline.search.records import Evaluation, genome_key
+
+from predictor.test_predictor import _setup, staircase_ms
+
+
+def evaluations(table, genomes, generation, scale=1.0):
+    ms = staircase_ms(table, genomes) * scale
+    return [Evaluation(key=genome_key(g), id=f"g{generation:03d}-i{i:02d}", generation=generation,
+                       channels=g, params=1, macs=1, accuracy_bn=0.9,
+                       latency_ms={"p50": float(m)}) for i, (g, m) in enumerate(zip(genomes, ms))]
+
+
+def test_learns_each_generation_and_refits_when_the_device_drifts(capsys):
+    model, example, space, table = _setup("resnet20-tiny")
+    link = SearchPredictor(LatencyPredictor(table), key=None, cache=None)
+    rng = np.random.default_rng(0)
+    assert link.latency_model(random_genomes(space, 2, rng, 0.05)) is None   # not fitted yet
+    first = evaluations(table, random_genomes(space, 40, rng, 0.05), 0)
+    assert link.observe(first) == {"new": 40, "drifted": 0}
+    assert link.observe(first)["new"] == 0          # an architecture is learned once
+    probe = random_genomes(space, 20, rng, 0.05)
+    err = np.abs(np.array(link.latency_model(probe)) / staircase_ms(table, probe) - 1)
+    assert np.median(err) < 0.05
+    # The device gets 1.5x slower: predictions drift, are logged, and the refit follows.
+    slow = evaluations(table, random_genomes(space, 40, rng, 0.05), 1, scale=1.5)
+    measured = np.array([e.latency_ms["p50"] for e in slow])
+    before = np.array(link.latency_model([e.channels for e in slow]))
+    report = link.observe(slow)
+    assert report["drifted"] > 30 and "more than 20% off their measurement" in capsys.readouterr().err
+    after = np.array(link.latency_model([e.channels for e in slow]))
+    assert np.median(np.abs(after / measured - 1)) < 0.5 * np.median(np.abs(before / measured - 1))
+    # The evaluations keep their measured latency: the predictor never writes into them.
+    assert [e.latency_ms["p50"] for e in slow] == list(staircase_ms(table, [e.channels for e in slow]) * 1.5)
