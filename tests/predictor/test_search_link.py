@@ -34,6 +34,6 @@ def test_learns_each_generation_and_refits_when_the_device_drifts(capsys):
     report = link.observe(slow)
     assert report["drifted"] > 30 and "more than 20% off their measurement" in capsys.readouterr().err
     after = np.array(link.latency_model([e.channels for e in slow]))
-    assert np.median(np.abs(after / measured - 1)) < 0.5 * np.median(np.abs(before / measured - 1))
+    assert np.median(np.abs(after / measured - 1)) < 0.7 * np.median(np.abs(before / measured - 1))
     # The evaluations keep their measured latency: the predictor never writes into them.
     assert [e.latency_ms["p50"] for e in slow] == list(staircase_ms(table, [e.channels for e in slow]) * 1.5)
