@@ -75,7 +75,11 @@ def build_splits(name: str, raw: RawData, plan: Plan, source: str, image_size: i
     tensors = {}
     for part, (src, idx) in plan.indices.items():
         x, y = raw.parts[src]
-        xt = torch.as_tensor(np.ascontiguousarray(to_float(x[idx])), dtype=torch.float32)
+        # clone(contiguous_format): canonical strides. numpy can hand a 1-channel batch the
+        # strides of an (ambiguous) channels-last tensor, and torch 2.13's single-threaded conv
+        # backward then corrupted the heap (seen as aborts in the Taylor criterion's backward).
+        xt = torch.as_tensor(np.ascontiguousarray(to_float(x[idx])), dtype=torch.float32) \
+            .clone(memory_format=torch.contiguous_format)
         if xt.shape[-1] != image_size or xt.shape[-2] != image_size:
             xt = F.interpolate(xt, size=(image_size, image_size), mode="bilinear",
                                align_corners=False)
