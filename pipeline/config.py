@@ -100,13 +100,13 @@ class RecoverConfig:
 
 @dataclass
 class CriteriaConfig:                # search.importance=blend and `edgeprune criteria`
-    names: list[str] = field(default_factory=lambda: ["l1", "l2", "fpgm", "bn", "taylor"])
+    names: list[str] = field(default_factory=lambda: ["l1", "l2", "fpgm", "bn", "taylor"])  # blended
     correlation: str = "spearman"    # spearman | kendall
     cluster_threshold: float = 0.2   # criteria within this mean distance (1 - corr) cluster
     normalise: str = "rank"          # rank | minmax: scores within a group before blending
     keeps: list[float] = field(default_factory=lambda: [0.5, 0.3])  # uniform target keeps
-    population: int = 8
-    generations: int = 4
+    population: int = 8              # the weight search's population
+    generations: int = 4             # and generations (pymoo GA, seeded)
     val_subset: int = 128            # search on these validation images, check on the rest
 
 

@@ -27,8 +27,24 @@ def check_board(profile) -> None:
     """Connect once (DeviceError says what to fix), so a board that is down fails in seconds,
     not after the data is loaded and the baseline trained."""
     from pipeline.devices import ssh
+    from pipeline.errors import UserError
+    from pipeline.progress import status
 
-    ssh.connect(profile).close()
+    if not profile.hosts:
+        ssh.connect(profile).close()
+        return
+    from pipeline.pool.pool import member_profiles
+
+    down = []
+    for member in member_profiles(profile):   # a pool goes on while one board answers
+        try:
+            ssh.connect(member).close()
+        except UserError as exc:
+            down.append(str(exc))
+    if len(down) == len(profile.hosts):
+        raise UserError(f"no board of the pool '{profile.name}' answers: {down[0]}")
+    for reason in down:
+        status(f"pool {profile.name}: {reason} (the other boards measure)")
 
 
 def absolute_paths(cfg) -> None:

@@ -157,11 +157,13 @@ class SshSession:
         return bool(transport and transport.is_active())
 
     def put(self, local_path, remote_path: str) -> None:
+        import paramiko
+
         try:
             if self._sftp is None:
                 self._sftp = self.client.open_sftp()
             self._sftp.put(str(local_path), remote_path)
-        except OSError as exc:
+        except (OSError, EOFError, paramiko.SSHException) as exc:   # a board that went away
             raise DeviceError(f"{self.profile.name}: upload of {local_path} to {remote_path} "
                               f"failed: {exc}") from None
 

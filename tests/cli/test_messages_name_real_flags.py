@@ -12,7 +12,7 @@ from pipeline.config import Config
 PACKAGE = Path(__file__).resolve().parents[2] / "pipeline"
 # Flags of other programs that messages quote: the board runner, predict.py, systemctl.
 OTHER_PROGRAMS = {"--cores", "--input", "--now"}
-FILE_NAMES = {"model.onnx", "model.tflite", "model.json", "model.safetensors"}
+FILE_NAMES = {"model.onnx", "model.tflite", "model.json", "model.safetensors", "data.json"}
 SKIP = {"runner.py", "predict_template.py"}   # standalone scripts with their own flags
 
 

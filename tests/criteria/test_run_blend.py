@@ -22,6 +22,8 @@ def test_run_with_a_blend_writes_criteria_and_reuses_it_on_resume(tmp_path, caps
     assert json.loads((out / "status.json").read_text())["complete"] is True
     assert list((out / "winners").iterdir())
 
+    # As if it had been stopped after the search: a completed run is never redone.
+    (out / "status.json").write_text(json.dumps({"complete": False, "stage": "winners"}))
     assert main(["run", "--resume", str(out)]) == 0
     err = capsys.readouterr().err
     assert "criteria: reusing the blend of criteria.json" in err and "chosen blend" not in err
