@@ -63,7 +63,7 @@ class SearchConfig:
     importance: str = "l1"           # l1 | l2 | fpgm | bn | taylor | blend (see criteria.*)
     min_keep: float = 0.0            # fewest channels a group keeps, as a fraction (>= 1 channel)
     round_to: int = 1                # channel granularity of the genes; 0: the profile's hint
-    estimate_steps: int = 40         # step 1: KD steps after BN re-calibration (0: BN only)
+    estimate_steps: int = 0          # step 1: KD steps after BN re-calibration (0: BN only)
     estimate_lr: float = 0.05        # step 1's learning rate (cosine to 0 over its steps)
     budget_ms: float = 0.0           # 0: no latency budget
     max_drop: float = 0.0            # 0: no accuracy-drop constraint (fraction, 0.01 = 1 point)
@@ -94,8 +94,8 @@ class RecoverConfig:
     patience: int = 4
     finetune_epochs: int = 0         # sfp/asrfp: KD epochs after the final cut
     max_drop: float = 0.01           # "fastest within 1 point": allowed validation drop
-    max_candidates: int = 3          # front members recovered to find it (see finish.candidate_order)
-    candidate_gap: float = 0.03      # faster members tried only if estimated within this
+    max_candidates: int = 3          # front members recovered to find it, fastest first
+    candidate_gap: float = 0.15      # skip members whose search estimate is this far below
 
 
 @dataclass

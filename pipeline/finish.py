@@ -85,29 +85,21 @@ def _pick_and_recover(cfg, base_model, search, splits):
         return tried[ev.key]
 
     picked = []
-    budget = cfg.recover.max_candidates
-    first_faster, slower = candidate_order(front, base_acc, cfg.recover.max_drop,
-                                           cfg.recover.candidate_gap, budget)
+    # Candidates whose cheap estimate is hopeless are skipped; the rest are tried fastest first
+    # (the search's estimates are most pessimistic exactly where pruning is deepest).
+    candidates = [e for e in front if e.accuracy >= base_acc - cfg.recover.candidate_gap]
     if executor.name != "local":
         # On a cluster the candidates and the knee recover side by side; each recovery is
         # seeded, so the picks below are the ones the one-by-one local order makes.
-        ahead = {e.key: e for e in first_faster + slower[:budget] + [knee(front)] if e}
+        ahead = {e.key: e for e in candidates[:cfg.recover.max_candidates] + [knee(front)] if e}
         for key, rec in zip(ahead, executor.map(_recover_task, list(ahead.values()),
                                                 shared=shared, desc="recover")):
             tried[key] = rec
-    spent = 0
-    for ev in first_faster:
-        rec, spent = get(ev), spent + 1
+    for ev in candidates[:cfg.recover.max_candidates]:
+        rec = get(ev)
         if rec.accuracy_val >= base_acc - cfg.recover.max_drop:
-            picked = [(FASTEST, rec)]   # each one tried is faster than the last
-        elif ev is first_faster[0]:
-            break   # the search's own pick failed: go slower, not faster
-    if not picked:
-        for ev in slower[:max(0, budget - spent)]:
-            rec = get(ev)
-            if rec.accuracy_val >= base_acc - cfg.recover.max_drop:
-                picked = [(FASTEST, rec)]
-                break
+            picked.append((FASTEST, rec))
+            break
     if not picked and tried:
         best = max(tried.values(), key=lambda r: r.accuracy_val)
         status(f"no recovered candidate kept validation accuracy within "
@@ -120,25 +112,6 @@ def _pick_and_recover(cfg, base_model, search, splits):
         if ev is not None and all(ev.key != r.ev.key for _, r in picked):
             picked.append((KNEE if ev is extra[0] else MOST_ACCURATE, get(ev)))
     return picked
-
-
-def candidate_order(front: list, base_acc: float, max_drop: float, gap: float,
-                    budget: int) -> tuple[list, list]:
-    """(start and faster, slower): front members to recover to find the fastest verified one.
-
-    Start where the search's estimate says (the fastest member estimated within max_drop: the
-    progress line's figure), then try the next faster members whose estimate is within `gap`
-    (recovery usually adds accuracy to a short estimate); if the start fails, the members
-    estimated within max_drop that are slower than it, fastest first.
-    """
-    front = sorted(front, key=lambda e: e.latency_objective())
-    near = [e for e in front if e.accuracy >= base_acc - max_drop]
-    start = near[0] if near else None
-    if start is None:   # nothing estimated within max_drop: the most promising, fastest first
-        return [], [e for e in front if e.accuracy >= base_acc - gap][:budget]
-    i = front.index(start)
-    faster = [e for e in reversed(front[:i]) if e.accuracy >= base_acc - gap]
-    return ([start] + faster)[:budget], near[1:budget]
 
 
 def _recover_task(shared, ev) -> Recovered:

@@ -33,14 +33,10 @@ class StageClock:
 
 def prepare_out_dir(out: str | None) -> Path:
     """A new, empty output folder (a folder holding a run is refused), created."""
-    from pipeline.run_folder import new_run_dir
+    from pipeline.run_folder import make_run_dir, new_run_dir
 
     path = new_run_dir(out)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"cannot write to output folder '{path}' ({exc.strerror}); "
-                        f"pass a writable --out DIR") from None
+    make_run_dir(path)
     return path
 
 

@@ -35,7 +35,9 @@ def run(args) -> int:
         if value:
             overrides.append(f"{key}={value}")
     if args.resume:
-        if args.config or overrides or args.out:
+        # --model alone is allowed: it confirms a user model the run folder's config names.
+        extra = [o for o in overrides if not o.startswith("model.name=") or not args.model]
+        if args.config or extra or args.out:
             raise UserError("--resume takes the run folder's own config; drop --config, --out "
                             "and key=value overrides")
         run_dir, complete = check_resumable(args.resume)
@@ -44,6 +46,7 @@ def run(args) -> int:
                   f"{run_dir / 'report.html'})")
             return 0
         cfg = load_run_config(run_dir)
+        _trust_user_model(cfg.model.name, args.model, run_dir)
     else:
         cfg = load_config(args.config, overrides)
         run_dir = new_run_dir(args.out)   # checked; created by run_job once inputs are valid
@@ -51,6 +54,17 @@ def run(args) -> int:
     summary = run_job(cfg, run_dir, resume=bool(args.resume))
     print(format_summary(summary))
     return 0
+
+
+def _trust_user_model(name: str, confirmed: str | None, run_dir) -> None:
+    """A run folder's config.toml is a file read from disk: the user module it names is only
+    imported when the user names it again (--model), as for a pruned folder's model.json."""
+    from pipeline.errors import UserError
+
+    if ":" in name and not name.startswith("torchvision:") and confirmed != name:
+        shown = name if len(name) <= 60 else name[:57] + "..."
+        raise UserError(f"'{run_dir}/config.toml' names the user model '{shown}'; code named by "
+                        f"a file is never imported: resume with --model {shown} if you trust it")
 
 
 def format_summary(summary: dict) -> str:

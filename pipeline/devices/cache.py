@@ -136,3 +136,20 @@ class MeasurementCache:
 
     def close(self) -> None:
         self._db.close()
+
+
+def split_cached(keys: list[str], cache) -> tuple[list, list[int], dict[str, int]]:
+    """(results, todo, first_index): cache hits filled in by position; `todo` the first index
+    of each key still to measure (a key asked twice in one batch is measured once), and where
+    each measured key first appears."""
+    results: list = [None] * len(keys)
+    first_index: dict[str, int] = {}
+    todo = []
+    for i, key in enumerate(keys):
+        hit = cache.get(key) if cache else None
+        if hit is not None:
+            results[i] = hit
+        elif key not in first_index:
+            first_index[key] = i
+            todo.append(i)
+    return results, todo, first_index

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.devices.cache import MeasurementCache, cache_key, model_key
+from pipeline.devices.cache import MeasurementCache, cache_key, model_key, split_cached
 from pipeline.devices.links import LinkLost
 from pipeline.devices.profile import DeviceProfile, load_profile
 from pipeline.devices.stats import LatencyStats, relative_change, summarize
@@ -233,16 +233,7 @@ class Device:
             runtime, version = self._runtime_version(path)
             keys.append(cache_key(model_key(path), self.profile.name, runtime, version,
                                   self.profile.threads, self.profile.cores, input_shape))
-        results: list = [None] * len(paths)
-        first_index: dict[str, int] = {}
-        todo = []
-        for i, key in enumerate(keys):
-            hit = self.cache.get(key) if self.cache else None
-            if hit is not None:
-                results[i] = hit
-            elif key not in first_index:
-                first_index[key] = i
-                todo.append(i)
+        results, todo, first_index = split_cached(keys, self.cache)
         if todo:
             self._measure_todo(paths, input_shape, todo, results)
             if self.cache:

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.devices.cache import cache_key, model_key
+from pipeline.devices.cache import cache_key, model_key, split_cached
 from pipeline.devices.device import EXTENSION_RUNTIMES, Device, Measurement
 from pipeline.devices.profile import DeviceProfile, parse_host
 from pipeline.devices.stats import relative_change
@@ -120,16 +120,7 @@ class BoardPool:
                                   f"{facts.get('problems', {}).get(runtime, runtime)}")
             keys.append(cache_key(model_key(path), self.profile.name, runtime, version,
                                   self.profile.threads, self.profile.cores, input_shape))
-        results: list = [None] * len(paths)
-        first_index: dict[str, int] = {}
-        todo = []
-        for i, key in enumerate(keys):
-            hit = self.cache.get(key) if self.cache else None
-            if hit is not None:
-                results[i] = hit
-            elif key not in first_index:
-                first_index[key] = i
-                todo.append(i)
+        results, todo, first_index = split_cached(keys, self.cache)
         if todo:
             if self.level_ms is None:
                 results[todo[0]] = self._check_level(paths[todo[0]], input_shape)

@@ -172,7 +172,9 @@ class GeneticSearch:
             if refine is not None and self.refine_per_generation > 0:
                 front = [e for e in non_dominated(list(seen.values()), self.objectives)
                          if e.accuracy_kd is None]
-                front.sort(key=lambda e: -e.accuracy_bn)
+                # Fastest first: the cheap estimate is most pessimistic where pruning is
+                # deepest, so the fast end of the front is where step 2 changes the picture.
+                front.sort(key=lambda e: e.latency_objective())
                 refine(front[:self.refine_per_generation])
             # Rank on the best available estimates: re-set values of survivors too.
             self._set_values(problem, pop, lookup)
