@@ -7,11 +7,14 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 pytestmark = [pytest.mark.slow, pytest.mark.ssh]
+# The board fixture's environment lists only the board's profile folder: name the shipped file.
+HOST_ORT = Path(__file__).resolve().parents[2] / "device_profiles" / "host-ort.toml"
 
 MODULE = textwrap.dedent('''
     import torch.nn as nn
@@ -95,8 +98,8 @@ def test_own_model_own_split_run_predict_and_deploy_with_int8(board, tmp_path):
     out = tmp_path / "run"
     done = subprocess.run([sys.executable, "-m", "pipeline", "run", "--out", str(out),
                            "--model", "userpkg.nets:build", "--weights", str(weights),
-                           "data.name=folder", f"data.path={data}", "data.image_size=28",
-                           *BUDGET], env=env, capture_output=True, text=True, timeout=1500)
+                           "--device", str(HOST_ORT), "data.name=folder", f"data.path={data}",
+                           "data.image_size=28", *BUDGET], env=env, capture_output=True, text=True, timeout=1500)
     assert done.returncode == 0, done.stderr[-3000:]
     described = json.loads((out / "data.json").read_text())
     assert described["test_from_source"] is True and described["input_shape"] == [1, 1, 28, 28]
