@@ -24,7 +24,7 @@ def test_board_down_mid_search_saves_state_and_resume_completes(sshd, tmp_path, 
                                           "cooldown_s": 0.1})
     env = {**os.environ, "EDGEPRUNE_CACHE": str(tmp_path / "cache"), "EDGEPRUNE_NO_PROGRESS": "1"}
     run_dir = tmp_path / "run"
-    args = [a for a in tiny_args if not a.startswith("search.generations")]
+    args = [a for a in tiny_args if not a.startswith(("search.generations", "device="))]
     cmd = [sys.executable, "-m", "pipeline", "run", "--out", str(run_dir), f"device={profile}",
            "search.generations=3", "export.formats=onnx", *args]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
