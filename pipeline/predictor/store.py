@@ -38,7 +38,10 @@ class PredictorKey:
 
 
 def load_predictor(cache, key: PredictorKey) -> LatencyPredictor | None:
-    """The stored predictor for `key`, refitted from its samples; None if there is none."""
+    """The stored predictor for `key`, refitted from its samples; None if there is none (or
+    no cache: a device opened without one keeps nothing between runs)."""
+    if cache is None:
+        return None
     data = cache.get_predictor(key.digest())
     return None if data is None else LatencyPredictor.from_dict(data["predictor"])
 
