@@ -177,23 +177,17 @@ def _open_predictor(sc, device, base_model, space, splits, run_dir: Path):
     link = SearchPredictor.open(base_model, space, torch.zeros(splits.input_shape), device)
     if link is None:
         return None
-    from pipeline.predictor.samples import LatencySample
+    from pipeline.predictor.model import LatencyPredictor
 
     start = run_dir / "predictor_start.json"
-    if start.is_file():
+    if start.is_file():   # resume: the predictor the interrupted run started from
         try:
-            samples = [LatencySample.from_dict(d)
-                       for d in json.loads(start.read_text())["samples"]]
+            link.predictor = LatencyPredictor.from_dict(json.loads(start.read_text()))
         except (ValueError, KeyError, TypeError) as exc:
             raise UserError(f"'{start}' is corrupt ({exc}); delete it to resume without the "
                             f"stored predictor's samples") from None
-    else:
-        samples = list(link.predictor.samples)
-        write_json_atomic(start, {"samples": [s.to_dict() for s in samples]})
-    # Rebuilt from the samples alone, the same way on a first run and on resume.
-    link.predictor = type(link.predictor)(link.predictor.table)
-    if samples:
-        link.predictor.update(samples)
+    else:   # the stored one as loaded (fitted once, by the same from_dict a resume uses)
+        write_json_atomic(start, link.predictor.to_dict())
     return link
 
 

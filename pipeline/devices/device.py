@@ -239,12 +239,7 @@ class Device:
             if self.cache:
                 for i in todo:
                     self.cache.put(keys[i], *results[i])
-        out = []
-        for i, key in enumerate(keys):
-            measured_here = first_index.get(key)
-            stats, facts = results[i] if results[i] is not None else results[measured_here]
-            out.append(Measurement(stats, key, cached=measured_here != i, facts=facts))
-        return out
+        return assemble(keys, results, first_index)
 
     def _measure_todo(self, paths, input_shape, todo, results):
         bar = progress(total=len(todo), desc=f"latency on {self.profile.name}", unit="model") \
@@ -291,3 +286,14 @@ def open_device(profile, cache: MeasurementCache | None = None):
         yield device
     finally:
         device.close()
+
+
+def assemble(keys: list[str], results: list, first_index: dict[str, int]) -> list[Measurement]:
+    """One Measurement per key, in order: a repeat of a key measured in the same batch shares
+    its result, and everything not measured at its own position counts as cached."""
+    out = []
+    for i, key in enumerate(keys):
+        here = first_index.get(key)
+        stats, facts = results[i] if results[i] is not None else results[here]
+        out.append(Measurement(stats, key, cached=here != i, facts=facts))
+    return out

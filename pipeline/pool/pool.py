@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.devices.cache import cache_key, model_key, split_cached
-from pipeline.devices.device import EXTENSION_RUNTIMES, Device, Measurement
+from pipeline.devices.device import EXTENSION_RUNTIMES, Device, Measurement, assemble
 from pipeline.devices.profile import DeviceProfile, parse_host
 from pipeline.devices.stats import relative_change
 from pipeline.errors import DeviceError, UserError
@@ -131,12 +131,7 @@ class BoardPool:
             if self.cache:
                 for i in measured:
                     self.cache.put(keys[i], *results[i])
-        out = []
-        for i, key in enumerate(keys):
-            here = first_index.get(key)
-            stats, m_facts = results[i] if results[i] is not None else results[here]
-            out.append(Measurement(stats, key, cached=here != i, facts=m_facts))
-        return out
+        return assemble(keys, results, first_index)
 
     def close(self) -> None:
         for board in self.boards:
