@@ -15,7 +15,7 @@ from pathlib import Path
 from pipeline.devices.cache import MeasurementCache, cache_key, model_key, split_cached
 from pipeline.devices.links import LinkLost
 from pipeline.devices.profile import DeviceProfile, load_profile
-from pipeline.devices.stats import LatencyStats, relative_change, summarize
+from pipeline.devices.stats import LatencyStats, moved, relative_change, summarize
 from pipeline.errors import DeviceError, UserError
 from pipeline.progress import progress, status
 
@@ -194,9 +194,10 @@ class Device:
         previous = None
         for attempt in range(p.max_retries + 1):
             stats, _ = self._measure_once(ref_path, self._reference_shape, keep=True)
-            if relative_change(baseline.p50_ms, stats.p50_ms) <= p.drift_tolerance:
+            if not moved(baseline.p50_ms, stats.p50_ms, p.drift_tolerance, p.drift_min_change_ms):
                 break
-            if previous and relative_change(previous.p50_ms, stats.p50_ms) <= p.drift_tolerance:
+            if previous and not moved(previous.p50_ms, stats.p50_ms, p.drift_tolerance,
+                                      p.drift_min_change_ms):
                 status(f"{p.name}: latency settled at a new level (reference "
                        f"{baseline.p50_ms:.3f} -> {stats.p50_ms:.3f} ms); new baseline")
                 self._reference = (ref_path, stats)

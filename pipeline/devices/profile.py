@@ -42,6 +42,7 @@ class DeviceProfile:
     # [drift]: the session's first model is re-measured every `every` models (0: never)
     drift_every: int = 25
     drift_tolerance: float = 0.10        # relative change of its median that flags the device
+    drift_min_change_ms: float = 0.0     # ...and only when it moved more than this many ms
     # [ssh]
     host: str = ""
     port: int = 22
@@ -68,7 +69,7 @@ class DeviceProfile:
 _SECTIONS = {
     "measure": ("warmup_runs", "warmup_min_s", "runs", "min_time_s", "seed", "run_timeout_s",
                 "throttle_command", "cooldown_s", "max_retries"),
-    "drift": ("every", "tolerance"),
+    "drift": ("every", "tolerance", "min_change_ms"),
     "ssh": ("host", "port", "user", "key_file", "known_hosts", "trust_on_first_use", "python",
             "workdir", "connect_timeout_s", "hosts"),
 }
@@ -141,7 +142,7 @@ def _validate(profile: DeviceProfile, where: str) -> None:
         if value <= 0:
             raise UserError(f"{where}: {key} must be positive, got {value}")
     for key in ("warmup_runs", "warmup_min_s", "min_time_s", "cooldown_s", "max_retries",
-                "drift_every", "drift_tolerance"):
+                "drift_every", "drift_tolerance", "drift_min_change_ms"):
         if getattr(profile, key) < 0:
             raise UserError(f"{where}: {key} must not be negative")
     if profile.hosts:

@@ -85,6 +85,14 @@ def relative_change(reference: float, value: float) -> float:
     return abs(value - reference) / reference
 
 
+def moved(reference: float, value: float, tolerance: float, min_change_ms: float = 0.0) -> bool:
+    """True when a re-measured latency left `tolerance` (relative) AND moved more than
+    `min_change_ms`: below that floor a change is timer and scheduler noise, which on a
+    0.03 ms model is easily 50% and says nothing about the device."""
+    return (relative_change(reference, value) > tolerance
+            and abs(value - reference) > min_change_ms)
+
+
 def latency_dict(stats: LatencyStats) -> dict:
     """{p50, p90, mean, min, max, iqr, n} in ms, as run files and manifests write latency.
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from pipeline.devices.cache import cache_key, model_key, split_cached
 from pipeline.devices.device import EXTENSION_RUNTIMES, Device, Measurement, assemble
 from pipeline.devices.profile import DeviceProfile, parse_host
-from pipeline.devices.stats import relative_change
+from pipeline.devices.stats import moved, relative_change
 from pipeline.errors import DeviceError, UserError
 from pipeline.pool.queue import NoWorkersLeft, share_work
 from pipeline.progress import progress, status
@@ -152,7 +152,7 @@ class BoardPool:
             if p50 is None:
                 continue
             change = relative_change(self.level_ms, p50)
-            if change > tolerance:
+            if moved(self.level_ms, p50, tolerance, self.profile.drift_min_change_ms):
                 self._set_aside(board, f"reference {path.name} runs at {p50:.3f} ms there "
                                 f"against the pool's {self.level_ms:.3f} ms ({change:.0%} off, "
                                 f"tolerance {tolerance:.0%}); its latencies would not be "

@@ -105,10 +105,11 @@ class ScriptedLink:
         pass
 
 
-def scripted_device(tmp_path, script, drift_every=0, max_retries=2):
-    profile = load_profile(write_profile(tmp_path / "scripted.toml", drift_every=drift_every,
-                                         drift_tolerance=0.1,
-                                         measure={"max_retries": max_retries}))
+def scripted_device(tmp_path, script, drift_every=0, max_retries=2, min_change_ms=0.0):
+    path = write_profile(tmp_path / "scripted.toml", drift_every=drift_every,
+                         drift_tolerance=0.1, measure={"max_retries": max_retries})
+    path.write_text(path.read_text() + f"min_change_ms = {min_change_ms}\n")  # [drift] is last
+    profile = load_profile(path)
     link = ScriptedLink(script)
     slept = []
     device = Device(profile, link_factory=lambda *a: link, sleep=slept.append)
@@ -180,6 +181,21 @@ def test_drift_that_settles_at_a_new_level_becomes_the_baseline(tmp_path, capsys
     ms = device.measure([m0, m1], SHAPE)
     assert [m.stats.p50_ms for m in ms] == [1.0, 7.5] and len(device.drift_events) == 1
     assert device._reference[1].p50_ms == 1.52 and "new level" in capsys.readouterr().err
+
+
+def test_a_move_below_the_floor_is_noise_not_drift(tmp_path, capsys):
+    m0, m1 = models(tmp_path, 2)
+    # A 0.03 ms reference read at 0.05 ms is +67%, but only 0.02 ms: under the 0.05 ms floor.
+    device, link, _ = scripted_device(tmp_path, [(0.03, 0), (0.04, 0), (0.05, 0)],
+                                      drift_every=1, min_change_ms=0.05)
+    ms = device.measure([m0, m1], SHAPE)
+    assert [m.stats.p50_ms for m in ms] == [0.03, 0.04] and len(link.requests) == 3
+    assert device.drift_events == [] and "DRIFT" not in capsys.readouterr().err
+    # The same relative move on a 1 ms reference (0.67 ms) is drift.
+    device, link, _ = scripted_device(tmp_path, [(1.0, 0), (4.0, 0), (1.67, 0), (4.1, 0),
+                                                 (1.02, 0)], drift_every=1, min_change_ms=0.05)
+    assert [m.stats.p50_ms for m in device.measure([m0, m1], SHAPE)] == [1.0, 4.1]
+    assert len(device.drift_events) == 1
 
 
 def test_drift_that_never_settles_raises(tmp_path):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from pipeline.devices.stats import (LatencyStats, coefficient_of_variation, percentile,
-                                    relative_change, summarize)
+                                    moved, relative_change, summarize)
 
 
 def test_summarize_matches_numpy_on_unsorted_samples():
@@ -57,3 +57,10 @@ def test_coefficient_of_variation_and_relative_change():
     assert coefficient_of_variation([2.0]) == 0.0
     assert relative_change(2.0, 2.2) == pytest.approx(0.1)
     assert relative_change(2.0, 1.8) == pytest.approx(0.1)
+
+
+def test_moved_needs_both_the_relative_and_the_absolute_change():
+    assert moved(1.0, 1.2, tolerance=0.1)
+    assert not moved(1.0, 1.05, tolerance=0.1)
+    assert not moved(0.03, 0.05, tolerance=0.1, min_change_ms=0.05)   # +67%, but 0.02 ms
+    assert moved(0.3, 0.5, tolerance=0.1, min_change_ms=0.05)
