@@ -7,8 +7,10 @@
 Architectures are drawn over the whole single-channel space (a global keep level from 1
 channel to full, jittered per group). Each is scored by every estimator the search can use
 (BN re-calibration alone; BN + K distillation steps at a high learning rate; the step-2 short
-fine-tune) and then recovered fully (the main job's distillation). Reported per estimator:
-Kendall's tau-b with the recovered validation accuracy, and its seconds per architecture.
+fine-tune; BN re-calibration of the architecture cut from a supernet trained once for every
+width, pipeline/supernet) and then recovered fully from the trained model (the main job's
+distillation without a supernet). Reported per estimator: Kendall's tau-b with the recovered
+validation accuracy, and its seconds per architecture (the supernet's training once, apart).
 """
 from __future__ import annotations
 
@@ -22,8 +24,9 @@ import numpy as np
 from bench.common import load_bench_inputs, write_result
 from pipeline.progress import status
 
-FULL = {"n": 30, "quick_steps": [20, 40, 80], "quick_lr": 0.05, "overrides": []}
-SMOKE = {"n": 4, "quick_steps": [2], "quick_lr": 0.05,
+FULL = {"n": 30, "quick_steps": [20, 40, 80], "quick_lr": 0.05, "supernet_epochs": 10,
+        "overrides": []}
+SMOKE = {"n": 4, "quick_steps": [2], "quick_lr": 0.05, "supernet_epochs": 1,
          "overrides": ["model.name=resnet20-tiny", "train.epochs=1", "recover.epochs=1",
                        "search.front_finetune_steps=2"]}
 DATA = {"digits": [], "fashion-mnist": ["data.name=fashion-mnist", "data.image_size=28",
@@ -59,9 +62,29 @@ def run(s: dict, data: str, seed: int, smoke: bool) -> dict:
     ev = Evaluator(base_model=base, space=space, splits=splits, search_cfg=cfg.search,
                    recover_cfg=cfg.recover, device=None, workdir="bench/results/tmp/estimate",
                    seed=seed)
+    supernet, supernet_s = None, None
+    if s["supernet_epochs"]:
+        from pipeline.prune import channel_order
+        from pipeline.search.genes import GeneSpace
+        from pipeline.supernet import Supernet
+        from pipeline.supernet.train import train_supernet
+
+        t = time.perf_counter()
+        order = channel_order(base, example, cfg.search.importance, ev.calib_batches)
+        weights, _ = train_supernet(base, GeneSpace.from_space(space, min_keep=0.0), order,
+                                    splits, cfg.recover, s["supernet_epochs"],
+                                    cfg.search.supernet_lr, seed)
+        supernet, supernet_s = Supernet(weights, order), time.perf_counter() - t
+        status(f"estimate_rank: supernet trained in {supernet_s:.0f} s")
     rows = []
     for i, genome in enumerate(sample_architectures(space, s["n"], np.random.default_rng(seed))):
         row = {"channels": genome, "estimates": {}, "seconds": {}}
+        if supernet is not None:
+            t = time.perf_counter()
+            model = supernet.prune(genome, example)
+            recalibrate_bn(model, ev.calib_x)
+            row["estimates"]["supernet_bn"] = evaluate(model, ev.val_x, ev.val_y)
+            row["seconds"]["supernet_bn"] = time.perf_counter() - t
         t = time.perf_counter()
         model = ev.prune(genome)
         recalibrate_bn(model, ev.calib_x)
@@ -102,6 +125,8 @@ def run(s: dict, data: str, seed: int, smoke: bool) -> dict:
                          "mean_gap_points": 100 * statistics.mean(t - e for t, e in zip(truth, est))}
     summary["recovered"] = {"seconds_per_arch": statistics.median(r["seconds"]["recovered"]
                                                                   for r in rows)}
+    if supernet_s is not None:
+        summary["supernet_bn"]["training_seconds_once"] = supernet_s
     return {"data": data, "model": cfg.model.name, "samples": {
                 "train": len(splits.x_train), "val": len(splits.x_val), "test": len(splits.x_test)},
             "baseline_val": info["accuracy_val"], "estimators": summary, "rows": rows,
@@ -114,10 +139,18 @@ def main(argv=None) -> None:
     parser.add_argument("--data", choices=sorted(DATA), default="digits")
     parser.add_argument("--n", type=int, default=0, help="architectures (default 30)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick-steps", default=None,
+                        help="comma-separated KD step counts to score (default 20,40,80; '' none)")
+    parser.add_argument("--supernet-epochs", type=int, default=None,
+                        help="supernet training epochs (default 10; 0 leaves it out)")
     args = parser.parse_args(argv)
     s = dict(SMOKE if args.smoke else FULL)
     if args.n:
         s["n"] = args.n
+    if args.quick_steps is not None:
+        s["quick_steps"] = [int(v) for v in args.quick_steps.split(",") if v.strip()]
+    if args.supernet_epochs is not None:
+        s["supernet_epochs"] = args.supernet_epochs
     payload = run(s, args.data, args.seed, args.smoke)
     name = f"estimate_rank_{args.data.replace('-', '_')}"
     path = write_result(name, args.smoke, payload, config=s, seed=args.seed, devices=[])

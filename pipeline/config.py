@@ -63,6 +63,9 @@ class SearchConfig:
     importance: str = "l1"           # l1 | l2 | fpgm | bn | taylor | blend (see criteria.*)
     min_keep: float = 0.0            # fewest channels a group keeps, as a fraction (>= 1 channel)
     round_to: int = 1                # channel granularity of the genes; 0: the profile's hint
+    supernet_epochs: int = 0         # >0: first train one set of weights for every width
+                                     # (pipeline/supernet); step 1 prunes those instead
+    supernet_lr: float = 0.05
     estimate_steps: int = 0          # step 1: KD steps after BN re-calibration (0: BN only)
     estimate_lr: float = 0.05        # step 1's learning rate (cosine to 0 over its steps)
     budget_ms: float = 0.0           # 0: no latency budget
@@ -205,6 +208,8 @@ def _validate(cfg: Config) -> None:
         (cfg.search.population >= 4, "search.population must be at least 4"),
         (cfg.search.screen_factor >= 1, "search.screen_factor must be at least 1 (1: no screening)"),
         (cfg.search.generations >= 1, "search.generations must be at least 1"),
+        (cfg.search.supernet_epochs >= 0, "search.supernet_epochs must be >= 0 (0: no supernet)"),
+        (cfg.search.supernet_lr > 0, "search.supernet_lr must be positive"),
         (0 <= cfg.search.min_keep <= 1, "search.min_keep must be in [0, 1] (0: down to one channel)"),
         (cfg.recover.method in ("kd", "sfp", "asrfp", "ghfp"),
          "recover.method must be one of kd, sfp, asrfp, ghfp"),

@@ -77,7 +77,7 @@ def _pick_and_recover(cfg, base_model, search, splits):
 
     executor = make_executor(cfg.search, cfg.train)
     shared = (cfg, base_model, splits, search.get("importance", cfg.search.importance),
-              search.get("batches"))
+              search.get("batches"), search.get("supernet"))
 
     def get(ev):
         if ev.key not in tried:
@@ -115,11 +115,11 @@ def _pick_and_recover(cfg, base_model, search, splits):
 
 
 def _recover_task(shared, ev) -> Recovered:
-    cfg, base_model, splits, importance, batches = shared
-    return _recover(cfg, base_model, ev, splits, importance, batches)
+    cfg, base_model, splits, importance, batches, supernet = shared
+    return _recover(cfg, base_model, ev, splits, importance, batches, supernet)
 
 
-def _recover(cfg, base_model, ev, splits, importance, batches=None) -> Recovered:
+def _recover(cfg, base_model, ev, splits, importance, batches=None, supernet=None) -> Recovered:
     import torch
 
     from pipeline.prune import apply_genome
@@ -132,8 +132,10 @@ def _recover(cfg, base_model, ev, splits, importance, batches=None) -> Recovered
     example = torch.zeros(splits.input_shape)
     student = None  # the soft schedules start from the unpruned model
     if cfg.recover.method == "kd":
-        student = apply_genome(base_model, ev.channels, example, importance=importance,
-                               batches=batches)
+        # From the weights the search scored (the supernet's, when it trained one); the
+        # unpruned model stays the teacher.
+        student = supernet.prune(ev.channels, example) if supernet is not None else \
+            apply_genome(base_model, ev.channels, example, importance=importance, batches=batches)
         recalibrate_bn(student, [splits.x_train[i:i + 64] for i in range(0, 512, 64)])
     model, history = recover(student, base_model, splits, cfg.recover, cfg.seed,
                              genome=ev.channels, example_inputs=example,

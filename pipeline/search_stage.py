@@ -52,6 +52,13 @@ def prepare_search(cfg, profile, device, base_model, base_info, splits, run_dir:
 
         evaluator.importance = blend_for_run(cfg, base_model, splits, space,
                                              evaluator.calib_batches, run_dir)
+    if sc.supernet_epochs > 0:   # trained once per run folder (supernet/), before any estimate
+        from pipeline.search.genes import GeneSpace
+        from pipeline.supernet import supernet_for_run
+
+        evaluator.supernet = supernet_for_run(
+            cfg, base_model, space, GeneSpace.from_space(space, min_keep=sc.min_keep), splits,
+            evaluator.importance or sc.importance, evaluator.calib_batches, run_dir)
     # The baseline's own latency goes through the same device path as every individual.
     (base_eval,) = evaluator.evaluate([space.full()], generation=BASELINE)
     params, macs = count_params_macs(base_model, example)
@@ -159,7 +166,8 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
     return {"baseline": baseline, "front": front, "space": space,
             "objectives": objectives, "unit": unit,
             "importance": evaluator.importance or sc.importance,
-            "batches": evaluator.calib_batches}   # so recovery prunes the channels step 1 did
+            "batches": evaluator.calib_batches,   # so recovery prunes the channels step 1 did
+            "supernet": evaluator.supernet}       # ...and starts from the weights step 1 scored
 
 
 def _open_predictor(sc, device, base_model, space, splits, run_dir: Path):

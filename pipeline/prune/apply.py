@@ -25,27 +25,17 @@ def _check_names(names, groups: dict, what: str) -> None:
                         f"{', '.join(groups) or 'none'} (see `edgeprune inspect`)")
 
 
-def _plan(dg, model, groups: dict, genome: dict, importance: str, batches) -> dict[str, list[int]]:
+def _ranked(model, groups: dict, names, importance, batches) -> dict[str, list[int]]:
+    """Each named group's channel indices (root numbering), least important first."""
     import torch
 
-    _check_names(genome, groups, "the genome")
-    to_remove = {}
-    for name, keep in genome.items():
-        channels = groups[name].channels
-        if isinstance(keep, bool) or not isinstance(keep, int) or not 1 <= keep <= channels:
-            raise UserError(f"group '{name}' must keep an integer number of channels in 1..{channels}, "
-                            f"got {keep!r}")
-        to_remove[name] = channels - keep
-    factory = get_importance(importance)  # unknown names fail even for a full genome
-    if not any(to_remove.values()):
-        return {name: [] for name in to_remove}
+    factory = get_importance(importance)  # unknown names fail even when nothing is scored
+    if not names:
+        return {}
     scorer = factory(model, batches, forward)
     fallback = get_importance("l1")(model, batches, forward)
-    plan = {}
-    for name, count in to_remove.items():
-        if count == 0:
-            plan[name] = []
-            continue
+    order = {}
+    for name in names:
         group = groups[name].group
         # A criterion may have nothing to score in a group (bn without BatchNorm): fall back to L1.
         scores = scorer(group)
@@ -54,8 +44,45 @@ def _plan(dg, model, groups: dict, genome: dict, importance: str, batches) -> di
         if scores is None:  # no weights at all in the group: drop the last channels
             scores = torch.arange(groups[name].channels, 0, -1, dtype=torch.float32)
         # stable sort: equal scores always lose the same (lowest-index) channels
-        order = torch.argsort(scores.detach().float().cpu(), stable=True)
-        plan[name] = sorted(int(i) for i in order[:count])
+        order[name] = [int(i) for i in torch.argsort(scores.detach().float().cpu(), stable=True)]
+    return order
+
+
+def _plan(dg, model, groups: dict, genome: dict, importance: str, batches) -> dict[str, list[int]]:
+    _check_names(genome, groups, "the genome")
+    to_remove = {}
+    for name, keep in genome.items():
+        channels = groups[name].channels
+        if isinstance(keep, bool) or not isinstance(keep, int) or not 1 <= keep <= channels:
+            raise UserError(f"group '{name}' must keep an integer number of channels in 1..{channels}, "
+                            f"got {keep!r}")
+        to_remove[name] = channels - keep
+    order = _ranked(model, groups, [n for n, c in to_remove.items() if c], importance, batches)
+    return {name: sorted(order[name][:count]) if count else [] for name, count in to_remove.items()}
+
+
+def channel_order(model, example_inputs, importance: str = "l1", batches=None,
+                  names=None) -> dict[str, list[int]]:
+    """{group: its channel indices, most important first} under `importance`: keeping the
+    first k of a group is what `apply_genome` does when that group keeps k."""
+    work = copy.deepcopy(model)
+    dg = build_graph(work, example_inputs)
+    groups = prunable_groups(dg, work)
+    ranked = _ranked(work, groups, list(names) if names is not None else list(groups),
+                     importance, batches)
+    return {name: order[::-1] for name, order in ranked.items()}
+
+
+def plan_from_order(order: dict[str, list[int]], genome: dict) -> dict[str, list[int]]:
+    """The plan that keeps, in each group of `genome`, the first `keep` channels of `order`."""
+    plan = {}
+    for name, keep in genome.items():
+        if name not in order:
+            raise UserError(f"the genome names group '{name}', which the channel order lacks")
+        if isinstance(keep, bool) or not isinstance(keep, int) or not 1 <= keep <= len(order[name]):
+            raise UserError(f"group '{name}' must keep an integer number of channels in "
+                            f"1..{len(order[name])}, got {keep!r}")
+        plan[name] = sorted(order[name][keep:])
     return plan
 
 

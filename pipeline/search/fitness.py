@@ -53,6 +53,7 @@ class Evaluator:
     counters: FitnessCounters = field(default_factory=FitnessCounters)
     importance: object = None      # a criterion name or factory (a Blend); None: search_cfg's
     executor: object | None = None  # runs the accuracy tasks (pipeline/executors); None: here
+    supernet: object = None        # a pipeline.supernet.Supernet: pruned instead of base_model
 
     def __post_init__(self):
         import torch
@@ -82,7 +83,8 @@ class Evaluator:
                                splits=self.splits, recover_cfg=self.recover_cfg,
                                finetune_steps=cfg.front_finetune_steps, seed=self.seed,
                                estimate_steps=cfg.estimate_steps, estimate_lr=cfg.estimate_lr,
-                               keep_model=cfg.latency_source == "device")
+                               keep_model=cfg.latency_source == "device",
+                               supernet=self.supernet)
 
     # -- step 1 ---------------------------------------------------------------------------
     def prune(self, channels: dict[str, int]):

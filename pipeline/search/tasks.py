@@ -26,11 +26,14 @@ class AccuracyContext:
     keep_model: bool                # step 1 returns the pruned model (the device measures it)
     estimate_steps: int = 0         # step 1's distillation steps after BN re-calibration
     estimate_lr: float = 0.05
+    supernet: object = None         # a pipeline.supernet.Supernet: pruned instead of base_model
 
 
 def prune(ctx: AccuracyContext, channels: dict):
     from pipeline.prune import apply_genome
 
+    if ctx.supernet is not None:
+        return ctx.supernet.prune(channels, ctx.example)
     return apply_genome(ctx.base_model, channels, ctx.example, importance=ctx.importance,
                         batches=ctx.calib_batches)
 
