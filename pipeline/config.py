@@ -63,7 +63,7 @@ class SearchConfig:
     importance: str = "l1"           # l1 | l2 | fpgm | bn | taylor | blend (see criteria.*)
     min_keep: float = 0.0            # fewest channels a group keeps, as a fraction (>= 1 channel)
     round_to: int = 1                # channel granularity of the genes; 0: the profile's hint
-    supernet_epochs: int = 0         # >0: first train one set of weights for every width
+    supernet_epochs: int = 5         # >0: first train one set of weights for every width
                                      # (pipeline/supernet); step 1 prunes those instead
     supernet_lr: float = 0.05
     estimate_steps: int = 0          # step 1: KD steps after BN re-calibration (0: BN only)

@@ -34,7 +34,10 @@ HELP = {
     "search.mode": ("nsga2 | weighted", "Pareto search, or a weighted sum of the objectives"),
     "search.weights": ("3 numbers", "weights of error, latency, params in weighted mode"),
     "search.importance": ("l1 | l2 | fpgm | bn | taylor", "which channels a cut removes"),
-    "search.min_keep": ("(0, 1]", "fewest channels a group keeps, as a fraction"),
+    "search.min_keep": ("[0, 1]", "fewest channels a group keeps, as a fraction (0: one channel)"),
+    "search.supernet_epochs": (">= 0", "epochs training one set of weights good at every width "
+                               "before the search (its estimates rank the fast region); 0: off"),
+    "search.supernet_lr": ("> 0", "learning rate of the supernet training"),
     "search.round_to": (">= 0", "channel counts in multiples of this; 0: the profile's"),
     "search.budget_ms": (">= 0", "latency budget in ms; 0: none"),
     "search.max_drop": (">= 0", "largest accuracy drop allowed (0.01 = 1 point); 0: none"),

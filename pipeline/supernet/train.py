@@ -59,9 +59,15 @@ def train_supernet(base_model, genes, order: dict[str, list[int]], splits, recov
         masks.set(None)
         return loss / len(subnets)
 
+    calib = [splits.x_train[i:i + 64] for i in range(0, min(512, len(splits.x_train)), 64)]
+
     def widest_model(model):
+        # The running BN statistics mix every width trained, so no width is right with them:
+        # validate the widest on a copy with its own statistics, as step 1 scores every genome.
+        from pipeline.recover.evaluation import recalibrate_bn
+
         masks.set(None)
-        return model
+        return recalibrate_bn(copy.deepcopy(model), calib)
 
     settings = LoopSettings(epochs=epochs, lr=lr, desc="supernet")
     try:

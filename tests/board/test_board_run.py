@@ -35,6 +35,7 @@ def test_run_on_the_board_checks_int8_there_and_deploy_passes(board, tmp_path):
     out = tmp_path / "run"
     board.cli("run", "--device", "qemu-arm64", "--out", str(out), *TINY_BUDGET,
               "search.generations=2", "search.round_to=2", "export.max_int8_drop=0.05",
+              "search.supernet_epochs=1",
               timeout_s=1500)
     (winner,) = [p for p in (out / "winners").iterdir() if p.is_dir()]
     manifest = json.loads((winner / "manifest.json").read_text())

@@ -39,6 +39,7 @@ MODULE = textwrap.dedent('''
 BUDGET = ["train.epochs=1", "search.population=4", "search.generations=2",
           "search.sensitivity=false", "search.refine_per_generation=1",
           "search.front_finetune_steps=3", "search.round_to=2", "recover.epochs=2", "winners=1",
+          "search.supernet_epochs=1",
           "export.max_int8_drop=0.05"]
 
 

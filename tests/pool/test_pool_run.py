@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.ssh]
 NAMES = ("run-pool-a", "run-pool-b")
 BUDGET = ["model.name=resnet20-tiny", "train.epochs=1", "search.population=4",
           "search.generations=2", "search.round_to=2", "search.sensitivity=false",
+          "search.supernet_epochs=1",
           "search.refine_per_generation=0", "recover.epochs=1", "recover.max_candidates=1",
           "winners=1", "export.formats=onnx", "export.int8=false"]
 

@@ -11,6 +11,7 @@ pytestmark = pytest.mark.slow
 
 # conftest's TINY budget (module scope cannot take its function-scoped fixture).
 TINY = ["model.name=resnet20-tiny", "train.epochs=2", "search.population=4", "search.round_to=2",
+        "search.supernet_epochs=1",
         "search.generations=2", "search.sensitivity_keeps=0.5", "search.refine_per_generation=1",
         "search.front_finetune_steps=3", "recover.epochs=1", "recover.max_candidates=1"]
 
