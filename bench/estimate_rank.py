@@ -141,6 +141,8 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick-steps", default=None,
                         help="comma-separated KD step counts to score (default 20,40,80; '' none)")
+    parser.add_argument("--limit", type=int, default=0,
+                        help="Fashion-MNIST subset size (default 12000)")
     parser.add_argument("--supernet-epochs", type=int, default=None,
                         help="supernet training epochs (default 10; 0 leaves it out)")
     args = parser.parse_args(argv)
@@ -151,6 +153,8 @@ def main(argv=None) -> None:
         s["quick_steps"] = [int(v) for v in args.quick_steps.split(",") if v.strip()]
     if args.supernet_epochs is not None:
         s["supernet_epochs"] = args.supernet_epochs
+    if args.limit:
+        s["overrides"] = s["overrides"] + [f"data.limit={args.limit}"]
     payload = run(s, args.data, args.seed, args.smoke)
     name = f"estimate_rank_{args.data.replace('-', '_')}"
     path = write_result(name, args.smoke, payload, config=s, seed=args.seed, devices=[])

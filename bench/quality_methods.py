@@ -34,6 +34,31 @@ class MethodResult:
     front: list[dict] = field(default_factory=list)   # (accuracy estimate, objective) points
 
 
+def shared_supernet(cfg, inputs, workdir: Path):
+    """The model's supernet, trained once for every method (None when the config turns it
+    off); returns (Supernet, its folder)."""
+    import shutil
+
+    import torch
+
+    from pipeline.prune import SearchSpace
+    from pipeline.search.genes import GeneSpace
+    from pipeline.supernet import supernet_for_run
+    from pipeline.search.fitness import calibration_batches
+
+    if cfg.search.supernet_epochs <= 0:
+        return None, None
+    splits, base_model, _ = inputs
+    shutil.rmtree(workdir, ignore_errors=True)
+    space = SearchSpace.from_model(base_model, torch.zeros(splits.input_shape), round_to=1)
+    net = supernet_for_run(cfg, base_model, space,
+                           GeneSpace.from_space(space, min_keep=cfg.search.min_keep), splits,
+                           cfg.search.importance,
+                           calibration_batches(splits, cfg.search.calib_batches, cfg.seed),
+                           workdir)
+    return net, workdir / "supernet"
+
+
 def search_config(base_cfg, latency_source: str, round_to: int):
     import copy
 
@@ -44,8 +69,11 @@ def search_config(base_cfg, latency_source: str, round_to: int):
 
 
 def run_ga(method: str, cfg, profile, device, inputs, run_dir: Path, per_method: int,
-           gap: float) -> MethodResult:
-    """One NSGA-II search with the project's search stage; candidates spread along its front."""
+           gap: float, supernet_dir: Path | None = None) -> MethodResult:
+    """One NSGA-II search with the project's search stage; candidates spread along its front.
+
+    supernet_dir: a supernet folder every method of the model shares (equal training steps):
+    copied into the run folder, where the search stage loads it instead of training its own."""
     import time
 
     from pipeline.run import StageClock
@@ -57,6 +85,8 @@ def run_ga(method: str, cfg, profile, device, inputs, run_dir: Path, per_method:
     # A run folder with evaluations would be replayed (resume): every bench run starts clean.
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
+    if supernet_dir is not None:
+        shutil.copytree(supernet_dir, run_dir / "supernet")
     start = time.perf_counter()
     search = run_search_stage(cfg, profile, device, base_model, base_info, splits, run_dir,
                               StageClock())
@@ -143,8 +173,9 @@ def classifier_layer(model) -> str:
     return [name for name, m in model.named_modules() if isinstance(m, nn.Linear)][-1]
 
 
-def score_random(cfg, inputs, space, genomes: list[dict], workdir: Path):
-    """Step-1 accuracy of every random genome: no device involved, so once per model."""
+def score_random(cfg, inputs, space, genomes: list[dict], workdir: Path, supernet=None):
+    """Step-1 accuracy of every random genome: no device involved, so once per model
+    (scored from the shared supernet, as the GAs score theirs, when there is one)."""
     import shutil
     import time
 
@@ -155,7 +186,7 @@ def score_random(cfg, inputs, space, genomes: list[dict], workdir: Path):
     start = time.perf_counter()
     evaluator = Evaluator(base_model=base_model, space=space, splits=splits,
                           search_cfg=cfg.search, recover_cfg=cfg.recover, device=None,
-                          workdir=workdir, seed=cfg.seed)
+                          workdir=workdir, seed=cfg.seed, supernet=supernet)
     evals = evaluator.evaluate(genomes, generation=0)
     return evaluator, evals, time.perf_counter() - start
 

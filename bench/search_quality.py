@@ -29,7 +29,7 @@ FULL = {"models": ["resnet20", "bench.models:mobilenetv2_lite"], "profiles": ["h
 # Smoke proves the code path works; its figures mean nothing (5 timed runs, 2 KD steps).
 SMOKE = {**FULL, "models": ["resnet20-tiny"], "profiles": ["host-ort"], "population": 4,
          "generations": 2, "keeps": [0.5], "tp_ratios": [0.5], "per_method": 1,
-         "recover_steps": 2, "rounds": 1, "train_epochs": 1,
+         "recover_steps": 2, "rounds": 1, "train_epochs": 1, "supernet_epochs": 1,
          "measure": {"warmup_runs": 2, "warmup_min_s": 0.0, "runs": 5, "min_time_s": 0.0,
                      "drift_every": 0}}
 # What the bench changes from the default run, for every GA alike, to fit its time budget: no
@@ -46,6 +46,8 @@ def base_config(model: str, s: dict):
                  f"search.generations={s['generations']}", *SEARCH_OVERRIDES]
     if s["train_epochs"]:
         overrides.append(f"train.epochs={s['train_epochs']}")
+    if s.get("supernet_epochs") is not None:
+        overrides.append(f"search.supernet_epochs={s['supernet_epochs']}")
     return load_config(overrides=overrides)
 
 
@@ -69,7 +71,11 @@ def bench_model(model: str, s: dict, smoke: bool) -> dict:
     example = torch.zeros(splits.input_shape)
     work = work_dir(smoke, f"search_quality/{s.get('tag', '')}{model.replace(':', '_')}")
     ort = profile_for("host-ort", s)
-    ga_args = dict(per_method=s["per_method"], gap=s["estimate_gap"])
+    # One supernet for every method of this model: equal training steps, and each scores
+    # architectures the same way (it was trained at single-channel granularity).
+    status(f"[{model}] supernet shared by every method")
+    supernet, supernet_dir = qm.shared_supernet(cfg, inputs, work / "shared")
+    ga_args = dict(per_method=s["per_method"], gap=s["estimate_gap"], supernet_dir=supernet_dir)
 
     # Device-independent methods: run once, scored on every profile.
     status(f"[{model}] FLOPs-driven GA, round_to 8")
@@ -92,7 +98,7 @@ def bench_model(model: str, s: dict, smoke: bool) -> dict:
     status(f"[{model}] random search: scoring {len(genomes)} random architectures")
     rand_cfg = qm.search_config(cfg, "flops", 1)
     rand_evaluator, rand_evals, rand_s = qm.score_random(rand_cfg, inputs, space1, genomes,
-                                                         work / "random")
+                                                         work / "random", supernet)
     finisher = Finisher(inputs, cfg.recover, s["recover_steps"], cfg.seed, work / "final")
     out = {"baseline": {"accuracy_val": base_info["accuracy_val"],
                         "accuracy_test": base_info["accuracy_test"],

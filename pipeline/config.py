@@ -63,7 +63,7 @@ class SearchConfig:
     importance: str = "l1"           # l1 | l2 | fpgm | bn | taylor | blend (see criteria.*)
     min_keep: float = 0.0            # fewest channels a group keeps, as a fraction (>= 1 channel)
     round_to: int = 1                # channel granularity of the genes; 0: the profile's hint
-    supernet_epochs: int = 5         # >0: first train one set of weights for every width
+    supernet_epochs: int = 4         # >0: first train one set of weights for every width
                                      # (pipeline/supernet); step 1 prunes those instead
     supernet_lr: float = 0.05
     estimate_steps: int = 0          # step 1: KD steps after BN re-calibration (0: BN only)
@@ -73,7 +73,7 @@ class SearchConfig:
     calib_batches: int = 4
     val_subset: int = 0              # 0: the whole validation split
     front_finetune_steps: int = 30
-    refine_per_generation: int = 3   # step-2 fine-tunes per generation (0 turns step 2 off)
+    refine_per_generation: int = 2   # step-2 fine-tunes per generation (0 turns step 2 off)
     third_objective: str = ""        # "" | params: a third objective, parameter count
     sensitivity: bool = True         # seed the population (and mutation) by layer sensitivity
     sensitivity_bounds: bool = False # also bound genes by it (cuts the space on a cheap estimate)

@@ -132,11 +132,20 @@ def _recover(cfg, base_model, ev, splits, importance, batches=None, supernet=Non
     example = torch.zeros(splits.input_shape)
     student = None  # the soft schedules start from the unpruned model
     if cfg.recover.method == "kd":
-        # From the weights the search scored (the supernet's, when it trained one); the
-        # unpruned model stays the teacher.
-        student = supernet.prune(ev.channels, example) if supernet is not None else \
-            apply_genome(base_model, ev.channels, example, importance=importance, batches=batches)
-        recalibrate_bn(student, [splits.x_train[i:i + 64] for i in range(0, 512, 64)])
+        calib = [splits.x_train[i:i + 64] for i in range(0, 512, 64)]
+        student = recalibrate_bn(apply_genome(base_model, ev.channels, example,
+                                              importance=importance, batches=batches), calib)
+        if supernet is not None:
+            # The supernet's cut is far better where pruning is deep; where it is light the
+            # trained model's own weights are (its widest sub-network is a point or so below
+            # the trained model). Start from whichever scores higher on validation.
+            cut = recalibrate_bn(supernet.prune(ev.channels, example), calib)
+            scores = [evaluate(m, splits.x_val, splits.y_val) for m in (student, cut)]
+            if scores[1] > scores[0]:
+                student = cut
+            status(f"recover {ev.id}: starting from the "
+                   f"{'supernet' if student is cut else 'trained model'}'s weights "
+                   f"({100 * max(scores):.1f}% against {100 * min(scores):.1f}%)")
     model, history = recover(student, base_model, splits, cfg.recover, cfg.seed,
                              genome=ev.channels, example_inputs=example,
                              importance=importance,
