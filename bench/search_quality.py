@@ -116,7 +116,7 @@ def bench_model(model: str, s: dict, smoke: bool) -> dict:
                                 profile, device, inputs, work / f"latency-{name}", **ga_args)
             status(f"[{model}] random search: latency of {len(rand_evals)} files on {name}")
             rand = qm.random_search(rand_evaluator, rand_evals, device, base_info, rand_s,
-                                    **ga_args)
+                                    per_method=s["per_method"], gap=s["estimate_gap"])
         methods = [latency, flops8, flops1, rand, uniform, tp_global]
         with open_device(profile) as device:  # no cache: the final files are measured afresh
             scored = finisher.score(device, methods, s["rounds"])
