@@ -60,9 +60,10 @@ def test_a_killed_worker_is_replaced_and_its_task_rerun(ray_executor, tmp_path):
     assert os.path.exists(marker)  # the first attempt really died
 
 
-def tiny_search(executor, splits, model):
+def tiny_search(executor, splits, model, supernet=None):
     """Sensitivity-free NSGA-II, 4 x 2 with step 2, latency by MACs: the accuracy side is all
-    the executor's, so equal fronts mean equal accuracies."""
+    the executor's, so equal fronts mean equal accuracies. With a supernet, the workers cut it
+    (it travels inside the accuracy context)."""
     from pipeline.prune import SearchSpace
     from pipeline.search.fitness import Evaluator
     from pipeline.search.ga import Baseline, GeneticSearch, Objectives, non_dominated
@@ -75,7 +76,7 @@ def tiny_search(executor, splits, model):
     space = SearchSpace.from_model(model, torch.zeros(splits.input_shape), round_to=2)
     ev = Evaluator(base_model=model, space=space, splits=splits, search_cfg=sc,
                    recover_cfg=RecoverConfig(), device=None, workdir=splits_dir(), seed=0,
-                   executor=executor)
+                   executor=executor, supernet=supernet)
     (base,) = ev.evaluate([space.full()], generation=-1)
     genes = GeneSpace.from_space(space, min_keep=sc.min_keep)
     objectives = Objectives(mode="nsga2", baseline=Baseline(base.accuracy_bn,
@@ -86,8 +87,22 @@ def tiny_search(executor, splits, model):
     evals = search.run(ev.evaluate, ev.refine, initial, lambda summary: None)
     front = non_dominated(evals, objectives)
     return sorted((e.key, e.accuracy_bn, e.accuracy_kd) for e in evals), \
-        sorted(e.key for e in front), {"front": front, "baseline": {
+        sorted(e.key for e in front), {"front": front, "supernet": supernet, "baseline": {
             "channels": space.full(), "accuracy": base.accuracy_bn}}
+
+
+def one_epoch_supernet(model, splits):
+    from pipeline.prune import SearchSpace, channel_order
+    from pipeline.search.genes import GeneSpace
+    from pipeline.supernet import Supernet
+    from pipeline.supernet.train import train_supernet
+
+    example = torch.zeros(splits.input_shape)
+    space = SearchSpace.from_model(model, example, round_to=2)
+    order = channel_order(model, example, "l1")
+    weights, _ = train_supernet(model, GeneSpace.from_space(space, min_keep=0.0), order, splits,
+                                RecoverConfig(), epochs=1, lr=0.05, seed=0)
+    return Supernet(weights, order)
 
 
 def splits_dir():
@@ -107,8 +122,9 @@ def test_same_seed_same_front_locally_and_on_ray(ray_executor):
     torch.manual_seed(0)
     model = create_model("resnet20-tiny", num_classes=10, in_channels=1)
     model, _ = train_baseline(model, splits, TrainConfig(epochs=2, lr=0.1), seed=0, batch_size=32)
-    local_evals, local_front, search = tiny_search(LocalExecutor(), splits, model)
-    ray_evals, ray_front, _ = tiny_search(ray_executor, splits, model)
+    supernet = one_epoch_supernet(model, splits)
+    local_evals, local_front, search = tiny_search(LocalExecutor(), splits, model, supernet)
+    ray_evals, ray_front, _ = tiny_search(ray_executor, splits, model, supernet)
     assert any(kd is not None for _, _, kd in local_evals)   # step 2 ran too
     assert ray_evals == local_evals
     assert ray_front == local_front
