@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from bench.common import load_bench_inputs, write_result
+from bench.common import load_bench_inputs, work_dir, write_result
 from pipeline.progress import status
 
 FULL = {"n": 30, "quick_steps": [20, 40, 80], "quick_lr": 0.05, "supernet_epochs": 10,
@@ -63,18 +63,13 @@ def run(s: dict, data: str, seed: int, smoke: bool) -> dict:
                    recover_cfg=cfg.recover, device=None, workdir="bench/results/tmp/estimate",
                    seed=seed)
     supernet, supernet_s = None, None
-    if s["supernet_epochs"]:
-        from pipeline.prune import channel_order
-        from pipeline.search.genes import GeneSpace
-        from pipeline.supernet import Supernet
-        from pipeline.supernet.train import train_supernet
+    if s["supernet_epochs"]:   # trained as the main job trains it
+        from bench.quality_methods import shared_supernet
 
+        cfg.search.supernet_epochs = s["supernet_epochs"]
         t = time.perf_counter()
-        order = channel_order(base, example, cfg.search.importance, ev.calib_batches)
-        weights, _ = train_supernet(base, GeneSpace.from_space(space, min_keep=0.0), order,
-                                    splits, cfg.recover, s["supernet_epochs"],
-                                    cfg.search.supernet_lr, seed)
-        supernet, supernet_s = Supernet(weights, order), time.perf_counter() - t
+        supernet, _ = shared_supernet(cfg, (splits, base, info), work_dir(smoke, "estimate_rank"))
+        supernet_s = time.perf_counter() - t
         status(f"estimate_rank: supernet trained in {supernet_s:.0f} s")
     rows = []
     for i, genome in enumerate(sample_architectures(space, s["n"], np.random.default_rng(seed))):

@@ -52,13 +52,6 @@ def prepare_search(cfg, profile, device, base_model, base_info, splits, run_dir:
 
         evaluator.importance = blend_for_run(cfg, base_model, splits, space,
                                              evaluator.calib_batches, run_dir)
-    if sc.supernet_epochs > 0:   # trained once per run folder (supernet/), before any estimate
-        from pipeline.search.genes import GeneSpace
-        from pipeline.supernet import supernet_for_run
-
-        evaluator.supernet = supernet_for_run(
-            cfg, base_model, space, GeneSpace.from_space(space, min_keep=sc.min_keep), splits,
-            evaluator.importance or sc.importance, evaluator.calib_batches, run_dir)
     # The baseline's own latency goes through the same device path as every individual.
     (base_eval,) = evaluator.evaluate([space.full()], generation=BASELINE)
     params, macs = count_params_macs(base_model, example)
@@ -99,6 +92,12 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
     sc = cfg.search
     space, evaluator, baseline, unit = prepare_search(cfg, profile, device, base_model,
                                                       base_info, splits, run_dir)
+    if sc.supernet_epochs > 0:   # trained once per run folder (supernet/), before the probes
+        from pipeline.supernet import supernet_for_run
+
+        evaluator.supernet = supernet_for_run(
+            cfg, base_model, space, GeneSpace.from_space(space, min_keep=sc.min_keep), splits,
+            evaluator.importance or sc.importance, evaluator.calib_batches, run_dir)
 
     bounds, scores = {}, None
     if sc.sensitivity:

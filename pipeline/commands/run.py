@@ -46,7 +46,9 @@ def run(args) -> int:
                   f"{run_dir / 'report.html'})")
             return 0
         cfg = load_run_config(run_dir)
-        _trust_user_model(cfg.model.name, args.model, run_dir)
+        from pipeline.models.loading import refuse_untrusted_ref
+
+        refuse_untrusted_ref(cfg.model.name, args.model, f"{run_dir}/config.toml", "resume with")
     else:
         cfg = load_config(args.config, overrides)
         run_dir = new_run_dir(args.out)   # checked; created by run_job once inputs are valid
@@ -54,17 +56,6 @@ def run(args) -> int:
     summary = run_job(cfg, run_dir, resume=bool(args.resume))
     print(format_summary(summary))
     return 0
-
-
-def _trust_user_model(name: str, confirmed: str | None, run_dir) -> None:
-    """A run folder's config.toml is a file read from disk: the user module it names is only
-    imported when the user names it again (--model), as for a pruned folder's model.json."""
-    from pipeline.errors import UserError
-
-    if ":" in name and not name.startswith("torchvision:") and confirmed != name:
-        shown = name if len(name) <= 60 else name[:57] + "..."
-        raise UserError(f"'{run_dir}/config.toml' names the user model '{shown}'; code named by "
-                        f"a file is never imported: resume with --model {shown} if you trust it")
 
 
 def format_summary(summary: dict) -> str:

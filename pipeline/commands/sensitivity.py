@@ -23,7 +23,6 @@ def run(args) -> int:
     from pipeline.search_stage import prepare_search, sensitivity_rows
 
     cfg = load_config(args.config, args.overrides)
-    cfg.search.supernet_epochs = 0   # the trained model's own sensitivity, not a supernet's
     profile = load_profile(cfg.device)
     compute = compute_for(cfg.train.device, cfg.train.amp)  # a missing GPU fails before work
     run_dir = prepare_out_dir(args.out)

@@ -31,6 +31,16 @@ def _unpickle_reason(exc: BaseException) -> str:
     return f"not a torch file: {_first_line(exc)}"
 
 
+def refuse_untrusted_ref(ref: str, confirmed: str | None, named_by: str, fix: str) -> None:
+    """A user module (`package.module:factory`) named by a file read from disk (`named_by`) is
+    imported only when the user names it again (`confirmed`): a file never chooses the code
+    that runs. Zoo and torchvision names pass."""
+    if ":" in ref and not ref.startswith("torchvision:") and confirmed != ref:
+        shown = ref if len(ref) <= 60 else ref[:57] + "..."
+        raise UserError(f"'{named_by}' names the user model '{shown}'; code named by a file is "
+                        f"never imported: {fix} --model {shown} if you trust it")
+
+
 def build_model(ref: str, num_classes: int = 10, in_channels: int = 3):
     """A zoo name, `package.module:factory` (called with no arguments) or `torchvision:NAME`."""
     from torch import nn

@@ -48,15 +48,18 @@ def _ranked(model, groups: dict, names, importance, batches) -> dict[str, list[i
     return order
 
 
+def _check_keep(name: str, keep, channels: int) -> None:
+    if isinstance(keep, bool) or not isinstance(keep, int) or not 1 <= keep <= channels:
+        raise UserError(f"group '{name}' must keep an integer number of channels in 1..{channels}, "
+                        f"got {keep!r}")
+
+
 def _plan(dg, model, groups: dict, genome: dict, importance: str, batches) -> dict[str, list[int]]:
     _check_names(genome, groups, "the genome")
     to_remove = {}
     for name, keep in genome.items():
-        channels = groups[name].channels
-        if isinstance(keep, bool) or not isinstance(keep, int) or not 1 <= keep <= channels:
-            raise UserError(f"group '{name}' must keep an integer number of channels in 1..{channels}, "
-                            f"got {keep!r}")
-        to_remove[name] = channels - keep
+        _check_keep(name, keep, groups[name].channels)
+        to_remove[name] = groups[name].channels - keep
     order = _ranked(model, groups, [n for n, c in to_remove.items() if c], importance, batches)
     return {name: sorted(order[name][:count]) if count else [] for name, count in to_remove.items()}
 
@@ -79,9 +82,7 @@ def plan_from_order(order: dict[str, list[int]], genome: dict) -> dict[str, list
     for name, keep in genome.items():
         if name not in order:
             raise UserError(f"the genome names group '{name}', which the channel order lacks")
-        if isinstance(keep, bool) or not isinstance(keep, int) or not 1 <= keep <= len(order[name]):
-            raise UserError(f"group '{name}' must keep an integer number of channels in "
-                            f"1..{len(order[name])}, got {keep!r}")
+        _check_keep(name, keep, len(order[name]))
         plan[name] = sorted(order[name][keep:])
     return plan
 

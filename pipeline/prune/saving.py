@@ -93,18 +93,13 @@ def trusted_base_ref(record: dict, model_ref: str | None, where) -> str:
     """The model to rebuild: `model_ref` when the user passed one (--model), else the record's
     base only if it is a zoo (or torchvision) model. A record never makes us import a module
     it names: that would run whatever code the file points at."""
-    from pipeline.models.registry import is_zoo_model
+    from pipeline.models.loading import refuse_untrusted_ref
 
     if model_ref:
         return model_ref
     ref = record["base_ref"]
-    if ref.startswith("torchvision:") or (":" not in ref and is_zoo_model(ref)):
-        return ref
-    shown = ref if len(ref) <= 60 else ref[:57] + "..."
-    if ":" in ref:
-        raise UserError(f"'{where}/model.json' names the user model '{shown}'; code named by a "
-                        f"file is never imported: pass --model {shown} yourself if you trust it")
-    return ref   # an unknown zoo name: create_model says which names exist
+    refuse_untrusted_ref(ref, None, f"{where}/model.json", "pass")
+    return ref   # a zoo name (an unknown one: create_model says which names exist)
 
 
 def load_pruned(directory, model_ref: str | None = None):

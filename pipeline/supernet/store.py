@@ -31,8 +31,6 @@ class Supernet:
 def supernet_for_run(cfg, base_model, space, genes, splits, importance, batches,
                      run_dir: Path) -> Supernet:
     """The run folder's supernet, trained now (search.supernet_epochs epochs) if it has none."""
-    import copy
-
     import torch
 
     from pipeline.prune import channel_order
@@ -48,7 +46,7 @@ def supernet_for_run(cfg, base_model, space, genes, splits, importance, batches,
 
     status(f"supernet: training one set of weights for every width, {sc.supernet_epochs} "
            f"epochs (search.supernet_epochs; 0 turns it off)")
-    model, history = train_supernet(copy.deepcopy(base_model), genes, order, splits,
+    model, history = train_supernet(base_model, genes, order, splits,
                                     cfg.recover, sc.supernet_epochs, sc.supernet_lr, cfg.seed)
     info = {"epochs": sc.supernet_epochs, "lr": sc.supernet_lr,
             "widest_val_accuracy": history.best_val_acc, "seconds": history.seconds}

@@ -10,8 +10,9 @@ from pipeline.cli import main
 pytestmark = pytest.mark.slow
 
 # conftest's TINY budget (module scope cannot take its function-scoped fixture).
+# search.supernet_epochs=0: this run also covers the search without a supernet.
 TINY = ["model.name=resnet20-tiny", "train.epochs=2", "search.population=4", "search.round_to=2",
-        "search.supernet_epochs=1",
+        "search.supernet_epochs=0",
         "search.generations=2", "search.sensitivity_keeps=0.5", "search.refine_per_generation=1",
         "search.front_finetune_steps=3", "recover.epochs=1", "recover.max_candidates=1"]
 
@@ -35,6 +36,11 @@ def test_progress_line_says_its_fastest_within_1_point_is_a_search_estimate(run_
     assert lines
     for line in lines:
         assert "fastest within 1 point (search estimate)" in line or "none within 1 point" in line
+
+
+def test_supernet_epochs_0_trains_no_supernet(run_dir):
+    assert not (run_dir / "supernet").exists()
+    assert "supernet:" not in (run_dir / "test-stderr.txt").read_text()
 
 
 def test_every_measured_architecture_is_recorded_with_its_source(run_dir):

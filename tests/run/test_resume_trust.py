@@ -30,12 +30,12 @@ def test_resume_does_not_import_a_module_the_config_names(tmp_path):
 
 
 def test_resume_with_a_different_model_is_still_refused(tmp_path):
-    from pipeline.commands.run import _trust_user_model
+    from pipeline.models.loading import refuse_untrusted_ref
     from pipeline.errors import UserError
 
     import pytest
 
     with pytest.raises(UserError, match="never imported"):
-        _trust_user_model("pkg.mod:factory", "other:factory", tmp_path)
-    _trust_user_model("pkg.mod:factory", "pkg.mod:factory", tmp_path)   # confirmed: allowed
-    _trust_user_model("resnet20", None, tmp_path)                       # zoo: always allowed
+        refuse_untrusted_ref("pkg.mod:factory", "other:factory", tmp_path, "resume with")
+    refuse_untrusted_ref("pkg.mod:factory", "pkg.mod:factory", tmp_path, "resume with")  # confirmed
+    refuse_untrusted_ref("resnet20", None, tmp_path, "resume with")     # zoo: always allowed
