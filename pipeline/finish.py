@@ -111,7 +111,28 @@ def _pick_and_recover(cfg, base_model, search, splits):
             break
         if ev is not None and all(ev.key != r.ev.key for _, r in picked):
             picked.append((KNEE if ev is extra[0] else MOST_ACCURATE, get(ev)))
+    _learn_outlook(search.get("outlook"), list(tried.values()), base_acc, cfg.recover.max_drop)
     return picked
+
+
+def _learn_outlook(outlook, recovered: list, base_acc: float, max_drop: float) -> None:
+    """Say how the outlook's expectation compared, then keep these recoveries for the next run
+    of the same task (search/outlook.py)."""
+    if outlook is None or not recovered:
+        return
+    expectations = [outlook.expected(rec.ev.error_step, rec.ev.accuracy) for rec in recovered]
+    for rec, expected in zip(recovered, expectations):
+        ev = rec.ev
+        if expected is not None:
+            verdict = "within" if rec.accuracy_val >= base_acc - max_drop else "beyond"
+            status(f"recovery outlook {ev.id}: expected {100 * expected:.1f}%, recovered "
+                   f"{100 * rec.accuracy_val:.1f}% ({verdict} the allowed drop)")
+        outlook.add(ev.key, ev.error_step, ev.accuracy, rec.accuracy_val)
+    try:
+        outlook.save()
+    except OSError as exc:   # only the next run's progress line depends on it
+        status(f"recovery outlook: could not be saved ({exc.strerror}); the next run of this "
+               f"task starts uncalibrated")
 
 
 def _recover_task(shared, ev) -> Recovered:

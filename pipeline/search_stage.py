@@ -88,6 +88,7 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
     from pipeline.search import sensitivity as sens
     from pipeline.search.ga import Baseline, GeneticSearch, Objectives, non_dominated
     from pipeline.search.genes import GeneSpace, initial_population
+    from pipeline.search.outlook import describe, fastest_after_recovery
 
     sc = cfg.search
     space, evaluator, baseline, unit = prepare_search(cfg, profile, device, base_model,
@@ -116,6 +117,7 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
     initial = initial_population(genes, sc.population, rng, sc.min_keep, scores)
     from pipeline.search.screening import SurrogateScreen
 
+    outlook = open_outlook(cfg, base_model)
     link = _open_predictor(sc, device, base_model, space, splits, run_dir)
     if link is not None:   # what was measured before the GA (baseline, sensitivity probes)
         link.observe([e for e in evaluator.evaluations() if e.generation < 0])
@@ -141,7 +143,10 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
         best_txt = (f"fastest within 1 point (search estimate) {best.latency_objective():.3f} "
                     f"{unit} ({best.id}, {best.error_step} {100 * best.accuracy:.1f}%)"
                     if best else "none within 1 point yet")
-        status(f"gen {summary.generation + 1}/{sc.generations}: {best_txt}, "
+        ahead = fastest_after_recovery(summary.front, baseline["accuracy"], cfg.recover.max_drop,
+                                       cfg.recover.candidate_gap, outlook)
+        status(f"gen {summary.generation + 1}/{sc.generations}: {best_txt}; "
+               f"{describe(ahead, unit)}, "
                f"front {len(summary.front)}, proposed {summary.proposed}, "
                f"measured {c.measured} / cached {c.cached}, step-2 {c.refined}"
                + (f" / replayed {c.replayed}" if c.replayed else ""))
@@ -166,7 +171,16 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
             "objectives": objectives, "unit": unit,
             "importance": evaluator.importance or sc.importance,
             "batches": evaluator.calib_batches,   # so recovery prunes the channels step 1 did
-            "supernet": evaluator.supernet}       # ...and starts from the weights step 1 scored
+            "supernet": evaluator.supernet,       # ...and starts from the weights step 1 scored
+            "outlook": outlook}                   # the finish adds its recoveries to it
+
+
+def open_outlook(cfg, base_model):
+    """This task's recovery outlook (search/outlook.py), kept in the cache."""
+    from pipeline.paths import cache_dir
+    from pipeline.search.outlook import RecoveryOutlook, task_key
+
+    return RecoveryOutlook.open(cache_dir() / "recoveries" / f"{task_key(cfg, base_model)}.json")
 
 
 def _open_predictor(sc, device, base_model, space, splits, run_dir: Path):

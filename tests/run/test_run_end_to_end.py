@@ -4,6 +4,7 @@ import json
 import tomllib
 
 from pipeline.cli import main
+from pipeline.paths import cache_dir
 
 MANIFEST_KEYS = {"model", "device", "accuracy", "baseline_accuracy", "latency_ms",
                  "baseline_latency_ms", "params", "baseline_params", "macs", "baseline_macs",
@@ -52,13 +53,23 @@ def test_run_writes_a_complete_verified_run_folder(tmp_path, tiny_args, capsys):
     assert "data:image/png;base64" in (out / "report.html").read_text()
 
 
-def test_second_run_reuses_the_baseline_and_cached_latencies(tmp_path, tiny_args, capsys):
+def test_second_run_reuses_the_baseline_and_cached_latencies(tmp_path, tiny_args, capsys,
+                                                             monkeypatch):
+    monkeypatch.setenv("EDGEPRUNE_CACHE", str(tmp_path / "cache"))   # this test's cache alone
     args = [*tiny_args, "export.formats=onnx"]
     assert main(["run", "--out", str(tmp_path / "a"), *args]) == 0
     capsys.readouterr()
+    # The finish kept its recoveries for the next run of this task (search/outlook.py)...
+    (stored,) = (cache_dir() / "recoveries").iterdir()
+    pairs_a = json.loads(stored.read_text())["pairs"]
+    assert pairs_a and all(0 <= p["recovered"] <= 1 for p in pairs_a)
+    evaluated = (tmp_path / "a" / "evaluations.jsonl").read_text().splitlines()
+    assert {p["key"] for p in pairs_a} <= {json.loads(line)["key"] for line in evaluated}
     assert main(["run", "--out", str(tmp_path / "b"), *args]) == 0
     err = capsys.readouterr().err
     assert "reusing trained resnet20-tiny" in err
+    # ...and the same seed recovers the same architectures: replaced, not counted twice.
+    assert len(json.loads(stored.read_text())["pairs"]) == len(pairs_a)
     counters = json.loads((tmp_path / "b" / "pareto.json").read_text())["counters"]
     assert counters["measured"] == 0 and counters["cached"] > 0
     front_a = json.loads((tmp_path / "a" / "pareto.json").read_text())["front"]

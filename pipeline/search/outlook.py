@@ -1,0 +1,130 @@
+"""What full recovery will make of a search estimate, learned from this task's own recoveries.
+
+The search's accuracy estimates rank architectures well (bench/estimate_rank.py) but sit far
+below what recovery reaches where pruning is deep: a 94% step-2 estimate recovers to 99.2% on
+digits. So "fastest within 1 point" judged on raw estimates names an architecture three times
+slower than the winner the finish then verifies. Every finish stage recovers a few front
+members and so pays for (estimate, recovered accuracy) pairs; they are kept in the cache per
+task (the trained model's weights, the data, and every setting the estimates and the recovery
+depend on), and a monotone map from estimate to recovered accuracy is fitted on them, one per
+estimate step (a step-2 estimate and a BN-only one are different scales).
+
+Until a task has recoveries of its own there is nothing to calibrate on: the outlook then names
+the first architecture the finish will recover (the fastest front member whose estimate is
+within `recover.candidate_gap`), and says so.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+MIN_PAIRS = 3          # per estimate step, with two distinct estimates, before a map is fitted
+MAX_PAIRS = 200        # newest kept: a task's outlook follows its latest recoveries
+VERSION = 1
+
+
+def task_key(cfg, base_model) -> str:
+    """The cache key of a task: recoveries are comparable only within one."""
+    digest = hashlib.sha1()
+    for name, tensor in sorted(base_model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().float().contiguous().numpy().tobytes())
+    s = cfg.search
+    ident = {"version": VERSION, "weights": digest.hexdigest(), "model": cfg.model.name,
+             "data": asdict(cfg.data), "recover": asdict(cfg.recover),
+             "estimates": {k: getattr(s, k) for k in (
+                 "supernet_epochs", "supernet_lr", "estimate_steps", "estimate_lr",
+                 "front_finetune_steps", "calib_batches", "val_subset", "importance")}}
+    return hashlib.sha1(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+@dataclass
+class RecoveryOutlook:
+    pairs: list[dict] = field(default_factory=list)   # {"key", "step", "estimate", "recovered"}
+    path: Path | None = None
+
+    # -- storage ------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: Path) -> "RecoveryOutlook":
+        """The task's stored pairs; a missing or unreadable file is an empty outlook (the
+        pairs only sharpen a progress line, so a damaged file costs nothing but that)."""
+        path = Path(path)
+        pairs = []
+        try:
+            data = json.loads(path.read_text())
+            pairs = [p for p in data.get("pairs", []) if _valid(p)]
+        except (OSError, ValueError, AttributeError):
+            pass
+        return cls(pairs=pairs, path=path)
+
+    def add(self, key: str, step: str, estimate: float, recovered: float) -> None:
+        """One recovery of architecture `key`; a repeat (a resumed run's finish) replaces it."""
+        self.pairs = [p for p in self.pairs if (p.get("key"), p["step"]) != (key, step)]
+        self.pairs.append({"key": key, "step": step, "estimate": float(estimate),
+                           "recovered": float(recovered)})
+        self.pairs = self.pairs[-MAX_PAIRS:]
+
+    def save(self) -> None:
+        from pipeline.search.checkpoint import write_json_atomic
+
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(self.path, {"version": VERSION, "pairs": self.pairs})
+
+    # -- use ------------------------------------------------------------------------------------
+    def count(self, step: str) -> int:
+        return sum(p["step"] == step for p in self.pairs)
+
+    def expected(self, step: str, estimate: float) -> float | None:
+        """Expected validation accuracy after recovery, or None with too few pairs of `step`."""
+        import numpy as np
+        from sklearn.isotonic import IsotonicRegression
+
+        mine = [p for p in self.pairs if p["step"] == step]
+        xs = np.array([p["estimate"] for p in mine])
+        if len(mine) < MIN_PAIRS or len(set(xs.tolist())) < 2:
+            return None
+        fit = IsotonicRegression(increasing=True, out_of_bounds="clip").fit(
+            xs, [p["recovered"] for p in mine])
+        return float(fit.predict([estimate])[0])
+
+
+def _valid(p) -> bool:
+    return (isinstance(p, dict) and isinstance(p.get("step"), str)
+            and all(isinstance(p.get(k), (int, float)) and 0.0 <= p[k] <= 1.0
+                    for k in ("estimate", "recovered")))
+
+
+@dataclass
+class Outlook:
+    """The progress line's answer: which architecture, and on what grounds."""
+    ev: object
+    how: str          # "calibrated" | "first to recover"
+    expected: float | None = None
+    pairs: int = 0
+
+
+def fastest_after_recovery(front: list, baseline_acc: float, max_drop: float,
+                           candidate_gap: float, outlook: RecoveryOutlook | None):
+    """The front member expected to be the fastest within `max_drop` after recovery."""
+    for e in sorted(front, key=lambda e: e.latency_objective()):
+        x = outlook.expected(e.error_step, e.accuracy) if outlook is not None else None
+        if x is not None:
+            if x >= baseline_acc - max_drop:
+                return Outlook(e, "calibrated", x, outlook.count(e.error_step))
+        elif e.accuracy >= baseline_acc - candidate_gap:
+            # No pairs for this estimate step: the finish's own rule, its first candidate.
+            return Outlook(e, "first to recover")
+    return None
+
+
+def describe(o: Outlook | None, unit: str) -> str:
+    if o is None:
+        return "after recovery: none expected within 1 point yet"
+    if o.how == "calibrated":
+        return (f"after recovery {o.ev.latency_objective():.3f} {unit} ({o.ev.id}, expected "
+                f"{100 * o.expected:.1f}% from {o.pairs} recoveries)")
+    return (f"first to recover {o.ev.latency_objective():.3f} {unit} ({o.ev.id}, "
+            f"uncalibrated)")
