@@ -57,7 +57,7 @@ class SearchConfig:
     screen_factor: int = 4           # offspring proposed per generation = this x population;
                                      # surrogates pick the population's worth evaluated (1: off)
     predictor: bool = True           # screen latency with the device's learned predictor
-    latency_source: str = "device"   # device | flops | params
+    latency_source: str = "device"   # device | predicted | flops | params
     mode: str = "nsga2"              # nsga2 | weighted (seed paper's weighted sum)
     weights: list[float] = field(default_factory=lambda: [1.0, 1.0, 0.0])
     importance: str = "l1"           # l1 | l2 | fpgm | bn | taylor | blend (see criteria.*)
@@ -199,8 +199,8 @@ def _set(obj, dotted: str, value, full_key: str | None = None) -> None:
 
 def _validate(cfg: Config) -> None:
     checks = [
-        (cfg.search.latency_source in ("device", "flops", "params"),
-         "search.latency_source must be one of device, flops, params"),
+        (cfg.search.latency_source in ("device", "predicted", "flops", "params"),
+         "search.latency_source must be one of device, predicted, flops, params"),
         (cfg.search.mode in ("nsga2", "weighted"), "search.mode must be nsga2 or weighted"),
         (cfg.search.third_objective in ("", "params"), "search.third_objective must be '' or params"),
         (all(0 < k < 1 for k in cfg.search.sensitivity_keeps),

@@ -30,7 +30,9 @@ HELP = {
     "train.cache_dir": ("", "where trained baselines are kept; empty: the per-user cache"),
     "search.population": (">= 4", "architectures per generation"),
     "search.generations": (">= 1", "generations of the genetic search"),
-    "search.latency_source": ("device | flops | params", "what the search minimises"),
+    "search.latency_source": ("device | predicted | flops | params",
+                              "what the search minimises (predicted: the device's learned "
+                              "predictor, the front measured)"),
     "search.mode": ("nsga2 | weighted", "Pareto search, or a weighted sum of the objectives"),
     "search.weights": ("3 numbers", "weights of error, latency, params in weighted mode"),
     "search.importance": ("l1 | l2 | fpgm | bn | taylor", "which channels a cut removes"),

@@ -17,7 +17,8 @@ from pipeline.search.records import BASELINE
 from pipeline.devices.stats import latency_dict
 
 
-LATENCY_UNITS = {"device": "ms", "flops": "MMACs", "params": "Mparams"}
+LATENCY_UNITS = {"device": "ms", "predicted": "ms", "flops": "MMACs", "params": "Mparams"}
+MEASURED = ("device", "predicted")   # latency sources that need the device
 
 
 def prepare_search(cfg, profile, device, base_model, base_info, splits, run_dir: Path):
@@ -44,7 +45,7 @@ def prepare_search(cfg, profile, device, base_model, base_info, splits, run_dir:
     from pipeline.executors import make_executor
 
     evaluator = Evaluator(base_model=base_model, space=space, splits=splits, search_cfg=sc,
-                          recover_cfg=cfg.recover, device=device if sc.latency_source == "device"
+                          recover_cfg=cfg.recover, device=device if sc.latency_source in MEASURED
                           else None, workdir=run_dir / "search_work", seed=cfg.seed,
                           recorded=recorded, executor=make_executor(sc, cfg.train))
     if sc.importance == "blend":   # found once per run (criteria.json), used for every pruning
@@ -121,6 +122,8 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
     link = _open_predictor(sc, device, base_model, space, splits, run_dir)
     if link is not None:   # what was measured before the GA (baseline, sensitivity probes)
         link.observe([e for e in evaluator.evaluations() if e.generation < 0])
+    if sc.latency_source == "predicted":
+        evaluator.latency_model = link.latency_model
     search = GeneticSearch(genes, objectives, sc.population, sc.generations, cfg.seed,
                            refine_per_generation=sc.refine_per_generation,
                            offspring=sc.population * sc.screen_factor,
@@ -128,6 +131,8 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
                                                   latency_model=link and link.latency_model))
 
     def checkpoint(summary):
+        if sc.latency_source == "predicted":   # the front is what matters: measure its guesses
+            evaluator.measure_predicted(summary.front)
         if link is not None:   # learn from this generation before the next one is screened
             link.observe([e for e in evaluator.all.values() if e.generation >= 0])
         write_evaluations(run_dir / "evaluations.jsonl", evaluator.evaluations())
@@ -143,12 +148,15 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
         best_txt = (f"fastest within 1 point (search estimate) {best.latency_objective():.3f} "
                     f"{unit} ({best.id}, {best.error_step} {100 * best.accuracy:.1f}%)"
                     if best else "none within 1 point yet")
-        ahead = fastest_after_recovery(summary.front, baseline["accuracy"], cfg.recover.max_drop,
-                                       cfg.recover.candidate_gap, outlook)
+        ahead = fastest_after_recovery(   # among what the finish may recover: not the unpruned
+            [e for e in summary.front if e.channels != baseline["channels"]],
+            baseline["accuracy"], cfg.recover.max_drop, cfg.recover.candidate_gap, outlook)
         status(f"gen {summary.generation + 1}/{sc.generations}: {best_txt}; "
                f"{describe(ahead, unit)}, "
                f"front {len(summary.front)}, proposed {summary.proposed}, "
-               f"measured {c.measured} / cached {c.cached}, step-2 {c.refined}"
+               f"measured {c.measured} / cached {c.cached}"
+               + (f" / predicted {c.predicted}" if c.predicted else "")
+               + f", step-2 {c.refined}"
                + (f" / replayed {c.replayed}" if c.replayed else ""))
 
     try:
@@ -157,7 +165,7 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
         # Ctrl-C or a device failure mid-generation: keep every evaluation already paid for.
         write_evaluations(run_dir / "evaluations.jsonl", evaluator.evaluations())
         raise
-    front = non_dominated(all_evals, objectives)
+    front = measured_front(all_evals, objectives, evaluator)
     pareto = {"device": profile.name, "device_emulated": bool(getattr(profile, "emulated", False)),
               "latency_source": sc.latency_source, "latency_unit": unit, "mode": sc.mode,
               "baseline": baseline, "full_channels": space.full(),
@@ -183,6 +191,17 @@ def open_outlook(cfg, base_model):
     return RecoveryOutlook.open(cache_dir() / "recoveries" / f"{task_key(cfg, base_model)}.json")
 
 
+def measured_front(evals: list, objectives, evaluator) -> list:
+    """The non-dominated set, every member's latency measured: predicted members of the front
+    are measured until the front holds none (a measurement can move a member off it)."""
+    from pipeline.search.ga import non_dominated
+
+    while True:
+        front = non_dominated(evals, objectives)
+        if not evaluator.measure_predicted(front):
+            return front
+
+
 def _open_predictor(sc, device, base_model, space, splits, run_dir: Path):
     """The device's learned latency predictor for screening (search.predictor), or None.
 
@@ -193,10 +212,15 @@ def _open_predictor(sc, device, base_model, space, splits, run_dir: Path):
 
     from pipeline.predictor.search_link import SearchPredictor
 
-    if not sc.predictor or device is None or sc.latency_source != "device" or sc.screen_factor < 2:
+    predicted = sc.latency_source == "predicted"
+    if device is None or not (predicted or (sc.predictor and sc.latency_source == "device"
+                                            and sc.screen_factor >= 2)):
         return None
     link = SearchPredictor.open(base_model, space, torch.zeros(splits.input_shape), device)
     if link is None:
+        if predicted:
+            raise UserError("search.latency_source=predicted: this device cannot key a latency "
+                            "predictor (see the line above); use search.latency_source=device")
         return None
     from pipeline.predictor.model import LatencyPredictor
 

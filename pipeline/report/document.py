@@ -172,7 +172,10 @@ def _notes(pareto: dict, winners: list[tuple[str, dict]]) -> tuple[str, str]:
                       "(the target's runtime under an instruction-set emulator): they rank models "
                       "against each other but are not the real device's times.")
         short.append(f"{device}: emulation times, comparable only with each other")
-    if source != "device":
+    if source == "predicted":
+        banner.append("The search ranked most individuals by the device's <b>learned latency "
+                      "predictor</b>; every front member and winner was measured on the device.")
+    elif source != "device":
         banner.append(f"The search ranked individuals by <b>{html.escape(source)}</b>, not by "
                       "latency measured on the device.")
     html_notes = "".join(f'<p class="note">{b}</p>' for b in banner)

@@ -36,6 +36,7 @@ class FitnessCounters:
     measured: int = 0         # latency measured on the device now
     cached: int = 0           # latency from the persistent cache
     refined: int = 0          # step-2 fine-tunes run
+    predicted: int = 0        # latencies predicted instead of measured (latency_source=predicted)
 
 
 @dataclass
@@ -54,6 +55,9 @@ class Evaluator:
     importance: object = None      # a criterion name or factory (a Blend); None: search_cfg's
     executor: object | None = None  # runs the accuracy tasks (pipeline/executors); None: here
     supernet: object = None        # a pipeline.supernet.Supernet: pruned instead of base_model
+    # latency_source=predicted: genomes -> predicted p50 ms, or None while it cannot predict
+    # (those architectures are measured instead, and their measurements fit it)
+    latency_model: object = None
 
     def __post_init__(self):
         import torch
@@ -83,7 +87,7 @@ class Evaluator:
                                splits=self.splits, recover_cfg=self.recover_cfg,
                                finetune_steps=cfg.front_finetune_steps, seed=self.seed,
                                estimate_steps=cfg.estimate_steps, estimate_lr=cfg.estimate_lr,
-                               keep_model=cfg.latency_source == "device",
+                               keep_model=cfg.latency_source in ("device", "predicted"),
                                supernet=self.supernet)
 
     # -- step 1 ---------------------------------------------------------------------------
@@ -129,13 +133,44 @@ class Evaluator:
                             latency_source=self.search_cfg.latency_source)
             self.all[key] = results[idx] = ev
             self.counters.evaluated += 1
-            if ev.latency_source == "device":
+            if ev.latency_source in ("device", "predicted"):
                 to_measure.append((ev, model))
+        to_measure = self._predict(to_measure)
         if to_measure:
             self._measure([ev for ev, _ in to_measure],
                           self._export_for_device([m for _, m in to_measure],
                                                   [ev.key for ev, _ in to_measure]))
         return results  # type: ignore[return-value]
+
+    def _predict(self, pending: list) -> list:
+        """latency_source=predicted: give the predictor's latency to what it can predict;
+        return the (evaluation, model) pairs still to measure."""
+        todo = [(ev, m) for ev, m in pending if ev.latency_source == "predicted"]
+        predicted = (self.latency_model([ev.channels for ev, _ in todo])
+                     if todo and self.latency_model is not None else None)
+        if predicted is None:   # nothing to predict, or no fitted predictor yet: measure
+            for ev, _ in todo:
+                ev.latency_source = "device"
+            return pending
+        for (ev, _), ms in zip(todo, predicted):
+            ev.latency_predicted_ms = float(ms)
+        self.counters.predicted += len(todo)
+        return [(ev, m) for ev, m in pending if ev.latency_source == "device"]
+
+    def measure_predicted(self, evals: list[Evaluation]) -> list[Evaluation]:
+        """Measure the given evaluations whose latency is only predicted (each keeps its
+        prediction beside the measurement); returns the ones measured now."""
+        from pipeline.search.tasks import prune
+
+        todo = [ev for ev in evals if ev.latency_source == "predicted" and not ev.latency_ms]
+        if not todo:
+            return []
+        ctx = self.context()
+        models = [prune(ctx, ev.channels) for ev in todo]
+        self._measure(todo, self._export_for_device(models, [ev.key for ev in todo]))
+        for ev in todo:
+            ev.latency_source = "device"
+        return todo
 
     def quick_estimate(self, model) -> float:
         """Step 1's distillation steps on an already pruned, BN re-calibrated `model` (in place)."""

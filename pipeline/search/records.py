@@ -30,8 +30,9 @@ class Evaluation:
     accuracy_bn: float            # BN re-calibrated only, validation subset
     accuracy_kd: float | None = None  # step 2: short distillation, full validation
     accuracy_quick: float | None = None  # step 1: BN + a few distillation steps (estimate_steps)
-    latency_source: str = "device"
+    latency_source: str = "device"    # device (measured) | predicted (only predicted) | flops | params
     latency_ms: dict | None = None    # LatencyStats.to_dict() when measured on the device
+    latency_predicted_ms: float | None = None   # the device predictor's p50, where it predicted
     cached: bool = False          # latency came from the persistent cache
     feasible: bool = True
     extra: dict = field(default_factory=dict)
@@ -55,8 +56,11 @@ class Evaluation:
         return "kd_quick" if self.accuracy_quick is not None else "bn_recal"
 
     def latency_objective(self) -> float:
-        """The number the search minimises: p50 ms, or MMACs / M params for the proxies."""
-        if self.latency_source == "device":
+        """The number the search minimises: p50 ms (measured, else predicted), or MMACs /
+        M params for the proxies."""
+        if self.latency_source == "predicted" and not self.latency_ms:
+            return float(self.latency_predicted_ms)
+        if self.latency_source in ("device", "predicted"):
             return float(self.latency_ms["p50"])
         if self.latency_source == "flops":
             return self.macs / 1e6
