@@ -1,0 +1,174 @@
+"""Fewer device measurements for the same front (issue 13): the search measuring every
+architecture it evaluates, against the default screened search and latency_source=predicted.
+
+    python -m bench.screened_search                      # resnet20, host-ort, seeds 0 1 2
+    python -m bench.screened_search --profiles host-ort host-tflite --seeds 0
+    python -m bench.screened_search --smoke              # tiny settings, seconds
+
+Per seed, the three modes run back to back on one shared supernet (equal training), each on a
+fresh latency cache (so every count is of real measurements) and with the same population and
+generations (equal numbers of accuracy evaluations):
+- measure-all: screen_factor 1, every evaluated architecture measured;
+- screened: the default (4x the population proposed, the best screened by the device's learned
+  predictor and the accuracy surrogate, the chosen ones measured);
+- predicted: the GA prices every architecture with the predictor, measuring only each
+  generation's front (and the final front until no member is only predicted).
+Quality of a front, judged on its measured latencies only: the hypervolume of (search estimate
+error, p50 / the baseline's p50 from the same search) with reference point (1, 1), and the
+fastest member whose estimate is within `recover.candidate_gap` of the baseline (the first
+architecture the finish would recover). Latencies are normalised within each search because
+the host's speed moves between searches.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import time
+
+from bench import quality_methods as qm
+from bench.common import device_facts, load_bench_inputs, work_dir, write_result
+from bench.search_quality import base_config, profile_for
+from pipeline.progress import status
+
+MODES = {"measure-all": {"latency_source": "device", "screen_factor": 1},   # search.* settings
+         "screened": {"latency_source": "device"},
+         "predicted": {"latency_source": "predicted"}}
+FULL = {"models": ["resnet20"], "profiles": ["host-ort"], "population": 12, "generations": 6,
+        "train_epochs": None, "measure": {}, "seeds": [0, 1, 2]}
+SMOKE = {**FULL, "models": ["resnet20-tiny"], "population": 4, "generations": 3,
+         "train_epochs": 1, "supernet_epochs": 1, "seeds": [0],
+         "measure": {"warmup_runs": 2, "warmup_min_s": 0.0, "runs": 5, "min_time_s": 0.0,
+                     "drift_every": 0}}
+
+
+def front_quality(front: list, baseline: dict, gap: float) -> dict:
+    """Hypervolume and fastest-within-gap of a front whose latencies are all measured."""
+    import numpy as np
+    from pymoo.indicators.hv import HV
+
+    base = baseline["latency"]
+    points = [(1.0 - e.accuracy, e.latency_objective() / base) for e in front]
+    hv = float(HV(ref_point=np.array([1.0, 1.0]))(np.array(points))) if points else 0.0
+    near = [e.latency_objective() / base for e in front
+            if e.accuracy >= baseline["accuracy"] - gap and e.channels != baseline["channels"]]
+    return {"hypervolume": hv, "fastest_within_gap": min(near) if near else None,
+            "front": [{"error": p[0], "latency_ratio": p[1]} for p in points]}
+
+
+def run_mode(mode: str, cfg, profile_name: str, s: dict, inputs, supernet_dir, folder) -> dict:
+    import copy
+    import json
+
+    from pipeline.devices import MeasurementCache, open_device
+    from pipeline.run import StageClock
+    from pipeline.search_stage import run_search_stage
+
+    cfg = copy.deepcopy(cfg)
+    for key, value in MODES[mode].items():
+        setattr(cfg.search, key, value)
+    splits, base_model, base_info = inputs
+    run_dir = folder / mode
+    shutil.rmtree(run_dir, ignore_errors=True)   # a folder with evaluations would be resumed
+    run_dir.mkdir(parents=True)
+    if supernet_dir is not None:
+        shutil.copytree(supernet_dir, run_dir / "supernet")
+    (folder / f"{mode}.sqlite").unlink(missing_ok=True)   # fresh: every measurement is real
+    cache = MeasurementCache(folder / f"{mode}.sqlite")
+    start = time.perf_counter()
+    profile = profile_for(profile_name, s)
+    with open_device(profile, cache=cache) as device:
+        search = run_search_stage(cfg, profile, device, base_model, base_info, splits, run_dir,
+                                  StageClock())
+    wall_s = time.perf_counter() - start
+    cache.close()
+    c = json.loads((run_dir / "pareto.json").read_text())["counters"]
+    assert all(e.latency_ms for e in search["front"]), "a front member was left unmeasured"
+    out = {"wall_s": wall_s, "measurements": c["measured"] + c["cached"],
+           "evaluated": c["evaluated"], "predicted": c.get("predicted", 0),
+           **front_quality(search["front"], search["baseline"], cfg.recover.candidate_gap)}
+    status(f"[{mode}] {out['measurements']} measurements for {out['evaluated']} architectures, "
+           f"hypervolume {out['hypervolume']:.4f}, fastest within the finish's gap "
+           f"{out['fastest_within_gap']}")
+    return out
+
+
+def summarise(cells: dict) -> dict:
+    """Per (model, profile, mode): medians over seeds, and each mode against measure-all."""
+    out = {}
+    for model, profiles in cells.items():
+        for profile, seeds in profiles.items():
+            rows = {}
+            for mode in MODES:
+                runs = [seeds[seed][mode] for seed in seeds]
+                ref = [seeds[seed]["measure-all"] for seed in seeds]
+                med = lambda xs: statistics.median(xs) if xs else None   # noqa: E731
+                fast = [r["fastest_within_gap"] for r in runs if r["fastest_within_gap"]]
+                rows[mode] = {
+                    "measurements_median": med([r["measurements"] for r in runs]),
+                    "hypervolume_median": med([r["hypervolume"] for r in runs]),
+                    "hypervolume_range": [min(r["hypervolume"] for r in runs),
+                                          max(r["hypervolume"] for r in runs)],
+                    "fastest_within_gap_median": med(fast),
+                    "fewer_measurements_than_all": med([a["measurements"] / r["measurements"]
+                                                        for r, a in zip(runs, ref)]),
+                    "hypervolume_vs_all": med([r["hypervolume"] / a["hypervolume"]
+                                               for r, a in zip(runs, ref) if a["hypervolume"]]),
+                }
+            out.setdefault(model, {})[profile] = rows
+    return out
+
+
+def run(smoke: bool, seeds=None, profiles=None, models=None) -> dict:
+    s = dict(SMOKE if smoke else FULL)
+    s.update({k: v for k, v in (("seeds", seeds), ("profiles", profiles), ("models", models))
+              if v})
+    cells: dict = {}
+    devices = []
+    start = time.perf_counter()
+    for model in s["models"]:
+        for seed in s["seeds"]:
+            cfg = base_config(model, dict(s, seed=seed))
+            inputs = load_bench_inputs(cfg)
+            folder = work_dir(smoke, f"screened_search/{model.replace(':', '_')}-s{seed}")
+            supernet, supernet_dir = qm.shared_supernet(cfg, inputs, folder / "shared")
+            for profile in s["profiles"]:
+                # The order rotates with the seed, so no mode always runs in the same phase.
+                order = list(MODES)[seed % 3:] + list(MODES)[:seed % 3]
+                cell = {}
+                for mode in order:
+                    status(f"[{model} / {profile} / seed {seed}] {mode}")
+                    cell[mode] = run_mode(mode, cfg, profile, s, inputs, supernet_dir,
+                                          folder / profile)
+                cells.setdefault(model, {}).setdefault(profile, {})[seed] = cell
+                if seed == s["seeds"][0] and model == s["models"][0]:
+                    devices.append(device_facts(profile_for(profile, s)))
+            summary = summarise(cells)
+            path = write_result("screened_search", smoke, {
+                "cells": cells, "summary": summary, "modes": MODES,
+                "wall_s": time.perf_counter() - start}, config=s, seed=s["seeds"][0],
+                devices=devices)
+    status(f"written: {path}")
+    return summary
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--seeds", type=int, nargs="*")
+    parser.add_argument("--profiles", nargs="*")
+    parser.add_argument("--models", nargs="*")
+    args = parser.parse_args(argv)
+    summary = run(args.smoke, args.seeds, args.profiles, args.models)
+    for model, profiles in summary.items():
+        for profile, rows in profiles.items():
+            for mode, r in rows.items():
+                print(f"{model:<10} {profile:<12} {mode:<12} measurements "
+                      f"{r['measurements_median']}, hypervolume {r['hypervolume_median']:.4f} "
+                      f"({r['hypervolume_vs_all']:.3f} of measure-all), "
+                      f"{r['fewer_measurements_than_all']:.1f}x fewer measurements")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,42 @@
+"""bench.screened_search in its smoke mode: three real searches on host-ort with fresh caches.
+Smoke figures mean nothing; the counts and the shape of the result are checked."""
+import json
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def smoke_result(tmp_path_factory):
+    import bench.common as common
+    from bench import screened_search
+
+    root = tmp_path_factory.mktemp("bench")
+    patch = pytest.MonkeyPatch()
+    patch.setattr(common, "RESULTS_DIR", root / "results")
+    patch.setattr(common, "SMOKE_DIR", root / "results" / "tmp")
+    try:
+        assert screened_search.main(["--smoke"]) == 0
+        yield json.loads((root / "results" / "tmp" / "screened_search.json").read_text())
+    finally:
+        patch.undo()
+
+
+def test_each_mode_counts_its_real_measurements(smoke_result):
+    from bench.screened_search import MODES, SMOKE
+
+    assert smoke_result["smoke"] is True
+    (model,) = SMOKE["models"]
+    runs = smoke_result["cells"][model]["host-ort"]["0"]
+    assert set(runs) == set(MODES)
+    # Measuring everything times each architecture it evaluated (and the baseline), once.
+    assert runs["measure-all"]["measurements"] == runs["measure-all"]["evaluated"]
+    assert runs["measure-all"]["predicted"] == 0
+    # Predicting prices architectures instead of timing them all.
+    assert runs["predicted"]["predicted"] > 0
+    assert runs["predicted"]["measurements"] < runs["predicted"]["evaluated"]
+    for r in runs.values():
+        assert 0 <= r["hypervolume"] <= 1 and r["front"]
+        assert all(0 < p["latency_ratio"] for p in r["front"])
+    rows = smoke_result["summary"][model]["host-ort"]
+    assert rows["measure-all"]["fewer_measurements_than_all"] == 1.0
+    assert rows["predicted"]["fewer_measurements_than_all"] > 1.0
