@@ -1,8 +1,8 @@
 """Blended importance criteria against each single criterion, after the same recovery.
 
     python -m bench.criteria_blend                          # digits, resnet20, 3 seeds (~10 min)
-    python -m bench.criteria_blend --data fashion-mnist --data-path DIR --models resnet20 \
-        bench.models:mobilenetv2_lite
+    python -m bench.criteria_blend --data fashion-mnist --models resnet20 \
+        bench.models:mobilenetv2_lite   # the 6,000-image subset of bench.search_seeds
     python -m bench.criteria_blend --winners runs/X         # also at a run's GA winners
     python -m bench.criteria_blend --smoke                  # tiny; checks the code path only
 
@@ -43,6 +43,10 @@ def base_config(model: str, s: dict, data: str, data_path: str = ""):
                  *(f"criteria.{k}={v}" for k, v in s["criteria"].items())]
     if data_path:
         overrides.append(f"data.path={data_path}")
+    from bench.search_seeds import DATA
+
+    # The data sets of the search bench, at its sizes: the same cached baseline for both.
+    overrides += DATA.get(data, [])
     if s["train_epochs"]:
         overrides.append(f"train.epochs={s['train_epochs']}")
     return load_config(overrides=overrides)
@@ -187,10 +191,15 @@ def run(smoke: bool, data: str = "digits", data_path: str = "", models=None, see
     result = {"data": data, "models": {m: bench_model(m, s, data, data_path, winners)
                                        for m in s["models"]}}
     result["wall_s"] = time.perf_counter() - start
-    write_result("criteria_blend", smoke, result, config={**s, "data": data}, seed=s["seeds"][0],
+    write_result(result_name(data), smoke, result, config={**s, "data": data}, seed=s["seeds"][0],
                  devices=[])
     status(format_summary(result))
     return result
+
+
+def result_name(data: str) -> str:
+    """digits keeps the first name this bench had; other data sets get their own file."""
+    return "criteria_blend" if data == "digits" else f"criteria_blend_{data.replace('-', '_')}"
 
 
 def main(argv=None) -> int:

@@ -180,7 +180,7 @@ def export_parity(e: dict) -> list[str]:
 
 
 def criteria_blend(r: dict) -> list[str]:
-    lines = ["## 5. Blended importance criteria", "", f"{_commit(r)}; data `{r['data']}`, "
+    lines = [f"## 5. Blended importance criteria: {r['data']}", "", f"{_commit(r)}; data `{r['data']}`, "
              f"{len(r['config']['seeds'])} seeds, {r['config']['recover_steps']} KD steps of "
              f"recovery for every pruned model.", "",
              "| model | target | criterion | test accuracy median [min-max] | what it shows |",
@@ -242,10 +242,15 @@ def write_readme(smoke: bool = False) -> Path:
         lines += search_cost(c)
     if e:
         lines += export_parity(e)
-    blend = read_result("criteria_blend", smoke)
-    if blend:
-        lines += criteria_blend(blend)
-    from bench.readme_seeds import estimate_section, seeds_section
+    for name in ("criteria_blend", "criteria_blend_fashion_mnist"):
+        blend = read_result(name, smoke)
+        if blend:
+            lines += criteria_blend(blend)
+    from bench.readme_seeds import estimate_section, screened_section, seeds_section
+
+    screened = read_result("screened_search", smoke)
+    if screened:
+        lines += screened_section(screened)
 
     for data in ("fashion_mnist", "digits"):
         seeds = read_result(f"search_seeds_{data}", smoke)

@@ -1,4 +1,5 @@
-"""bench/README.md sections of issue 12: search quality over seeds, and estimate rank agreement."""
+"""bench/README.md sections on the search itself: quality over seeds and estimate rank agreement
+(issue 12), screened and predicted searches against measuring everything (issue 13)."""
 from __future__ import annotations
 
 from bench.readme import _commit
@@ -69,4 +70,30 @@ def estimate_section(r: dict) -> list[str]:
         lines.append(f"| {name} | {v['kendall_tau']:.3f} | {tau_deep:.3f} | "
                      f"{v['seconds_per_arch']:.2f}{once} | {v['mean_gap_points']:.1f} |")
     lines.append(f"| full recovery | - | - | {r['estimators']['recovered']['seconds_per_arch']:.2f} | - |")
+    return lines + [""]
+
+
+def screened_section(r: dict) -> list[str]:
+    """bench/screened_search.py (issue 13): fewer measurements for the same front?"""
+    c = r["config"]
+    lines = ["## Screened and predicted searches against measuring everything", "",
+             f"Seeds {c['seeds']}; population {c['population']} x {c['generations']} generations, "
+             f"one supernet per seed shared by the three modes, a fresh latency cache for each "
+             f"(every count is of real measurements, baseline included). Hypervolume of the "
+             f"final front (search estimate error, measured p50 / the same search's baseline "
+             f"p50; reference (1, 1)); 'fastest in gap': p50 / baseline of the fastest member "
+             f"within `recover.candidate_gap` of the baseline's accuracy. Medians over seeds. "
+             f"{_commit(r)}; {r['wall_s'] / 60:.1f} min.", "",
+             "| model | device | mode | measurements | x fewer than measure-all | hypervolume "
+             "[range] | of measure-all's | fastest in gap |", "|---|---|---|---|---|---|---|---|"]
+    for model, profiles in r["summary"].items():
+        for profile, rows in profiles.items():
+            for mode, m in rows.items():
+                hv = m["hypervolume_range"]
+                lines.append(
+                    f"| {model} | {profile} | {mode} | {_f(m['measurements_median'], '{:.0f}')} | "
+                    f"{_f(m['fewer_measurements_than_all'], '{:.1f}x')} | "
+                    f"{_f(m['hypervolume_median'], '{:.4f}')} [{hv[0]:.4f}-{hv[1]:.4f}] | "
+                    f"{_f(m['hypervolume_vs_all'], '{:.3f}')} | "
+                    f"{_f(m['fastest_within_gap_median'])} |")
     return lines + [""]

@@ -40,3 +40,10 @@ def test_each_mode_counts_its_real_measurements(smoke_result):
     rows = smoke_result["summary"][model]["host-ort"]
     assert rows["measure-all"]["fewer_measurements_than_all"] == 1.0
     assert rows["predicted"]["fewer_measurements_than_all"] > 1.0
+
+
+def test_its_readme_section_has_a_row_per_mode(smoke_result):
+    from bench.readme_seeds import screened_section
+
+    rows = [line for line in screened_section(smoke_result) if line.startswith("| resnet20-tiny")]
+    assert [r.split(" | ")[2] for r in rows] == ["measure-all", "screened", "predicted"]
