@@ -12,6 +12,7 @@ from typing import Callable
 
 import numpy as np
 
+from pipeline.search.estimates import put_on_refined_scale
 from pipeline.search.genes import GeneSpace
 from pipeline.search.records import Evaluation
 
@@ -170,12 +171,14 @@ class GeneticSearch:
                     ev.extra.update(predictions[i])
                 seen[ev.key] = ev
             if refine is not None and self.refine_per_generation > 0:
+                put_on_refined_scale(seen.values(), self.objectives.baseline.accuracy)
                 front = [e for e in non_dominated(list(seen.values()), self.objectives)
                          if e.accuracy_kd is None]
                 # Fastest first: the cheap estimate is most pessimistic where pruning is
                 # deepest, so the fast end of the front is where step 2 changes the picture.
                 front.sort(key=lambda e: e.latency_objective())
                 refine(front[:self.refine_per_generation])
+                put_on_refined_scale(seen.values(), self.objectives.baseline.accuracy)
             # Rank on the best available estimates: re-set values of survivors too.
             self._set_values(problem, pop, lookup)
             if algo.pop is not None and len(algo.pop):

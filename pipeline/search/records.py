@@ -30,6 +30,7 @@ class Evaluation:
     accuracy_bn: float            # BN re-calibrated only, validation subset
     accuracy_kd: float | None = None  # step 2: short distillation, full validation
     accuracy_quick: float | None = None  # step 1: BN + a few distillation steps (estimate_steps)
+    accuracy_mapped: float | None = None  # step 1 put on step 2's scale (search/estimates.py)
     latency_source: str = "device"    # device (measured) | predicted (only predicted) | flops | params
     latency_ms: dict | None = None    # LatencyStats.to_dict() when measured on the device
     latency_predicted_ms: float | None = None   # the device predictor's p50, where it predicted
@@ -39,9 +40,16 @@ class Evaluation:
 
     @property
     def accuracy(self) -> float:
-        """The best available estimate: step 2 where it was run, else step 1."""
+        """The best available estimate: step 2 where it was run, else step 1 on step 2's scale
+        (once the search has step-2 results to map it with), else step 1."""
         if self.accuracy_kd is not None:
             return self.accuracy_kd
+        if self.accuracy_mapped is not None:
+            return self.accuracy_mapped
+        return self.step1_accuracy
+
+    @property
+    def step1_accuracy(self) -> float:
         return self.accuracy_quick if self.accuracy_quick is not None else self.accuracy_bn
 
     @property
@@ -53,6 +61,8 @@ class Evaluation:
     def error_step(self) -> str:
         if self.accuracy_kd is not None:
             return "kd_short"
+        if self.accuracy_mapped is not None:
+            return "mapped"
         return "kd_quick" if self.accuracy_quick is not None else "bn_recal"
 
     def latency_objective(self) -> float:
