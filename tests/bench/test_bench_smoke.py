@@ -6,25 +6,19 @@ import math
 
 import pytest
 
+from helpers.bench_results import results_in
+
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def smoke_results(tmp_path_factory):
     """Run `python -m bench.run_all --smoke` once, with results in a temporary folder."""
-    import bench.common as common
     from bench import run_all
 
-    root = tmp_path_factory.mktemp("bench")
-    patch = pytest.MonkeyPatch()
-    patch.setattr(common, "RESULTS_DIR", root / "results")
-    patch.setattr(common, "SMOKE_DIR", root / "results" / "tmp")
-    patch.setenv("EDGEPRUNE_CACHE", str(root / "cache"))
-    try:
+    with results_in(tmp_path_factory.mktemp("bench"), own_cache=True) as folder:
         assert run_all.main(["--smoke"]) == 0
-        yield root / "results" / "tmp"
-    finally:
-        patch.undo()
+        yield folder
 
 
 def _load(folder, name):

@@ -4,11 +4,12 @@ import json
 
 import pytest
 
+from helpers.bench_results import results_in
+
 pytestmark = pytest.mark.slow
 
 
 def test_criteria_blend_smoke_writes_every_row_and_the_readme_section(tmp_path):
-    import bench.common as common
     from bench import criteria_blend
     from bench.readme import write_readme
 
@@ -23,16 +24,10 @@ def test_criteria_blend_smoke_writes_every_row_and_the_readme_section(tmp_path):
     winner = tmp_path / "run" / "winners" / "knee"
     winner.mkdir(parents=True)
     (winner / "manifest.json").write_text(json.dumps({"channels": space.uniform(0.7)}))
-    patch = pytest.MonkeyPatch()
-    patch.setattr(common, "RESULTS_DIR", tmp_path / "results")
-    patch.setattr(common, "SMOKE_DIR", tmp_path / "results" / "tmp")
-    patch.setenv("EDGEPRUNE_CACHE", str(tmp_path / "cache"))
-    try:
+    with results_in(tmp_path, own_cache=True) as folder:
         criteria_blend.main(["--smoke", "--winners", str(tmp_path / "run")])
-        result = json.loads((tmp_path / "results" / "tmp" / "criteria_blend.json").read_text())
+        result = json.loads((folder / "criteria_blend.json").read_text())
         readme = write_readme(smoke=True).read_text()
-    finally:
-        patch.undo()
     assert result["smoke"] is True and result["data"] == "digits"
     (model,) = result["models"].values()
     names = {"l1", "l2", "fpgm", "bn", "taylor", "blend"}

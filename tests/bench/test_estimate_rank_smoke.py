@@ -4,22 +4,18 @@ import json
 
 import pytest
 
+from helpers.bench_results import results_in
+
 pytestmark = pytest.mark.slow
 
 
 def test_estimate_rank_records_tau_and_cost_per_estimator(tmp_path):
-    import bench.common as common
     from bench import estimate_rank
     from bench.readme_seeds import estimate_section
 
-    patch = pytest.MonkeyPatch()
-    patch.setattr(common, "RESULTS_DIR", tmp_path / "results")
-    patch.setattr(common, "SMOKE_DIR", tmp_path / "results" / "tmp")
-    try:
+    with results_in(tmp_path) as folder:
         estimate_rank.main(["--smoke"])
-    finally:
-        patch.undo()
-    result = json.loads((tmp_path / "results" / "tmp" / "estimate_rank_digits.json").read_text())
+    result = json.loads((folder / "estimate_rank_digits.json").read_text())
     assert len(result["rows"]) == estimate_rank.SMOKE["n"]
     estimators = result["estimators"]
     assert {"bn_recal", "kd_quick_2", "recovered"} <= set(estimators)

@@ -5,21 +5,16 @@ import json
 
 import pytest
 
+from helpers.bench_results import results_in
+
 
 @pytest.fixture(scope="module")
 def smoke_result(tmp_path_factory):
-    import bench.common as common
     from bench import predictor_accuracy
 
-    root = tmp_path_factory.mktemp("bench")
-    patch = pytest.MonkeyPatch()
-    patch.setattr(common, "RESULTS_DIR", root / "results")
-    patch.setattr(common, "SMOKE_DIR", root / "results" / "tmp")
-    try:
+    with results_in(tmp_path_factory.mktemp("bench")) as folder:
         assert predictor_accuracy.main(["--smoke"]) == 0
-        yield root / "results" / "tmp"
-    finally:
-        patch.undo()
+        yield folder
 
 
 def test_predictor_accuracy_records_every_cell(smoke_result):

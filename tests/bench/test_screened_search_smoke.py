@@ -4,21 +4,16 @@ import json
 
 import pytest
 
+from helpers.bench_results import results_in
+
 
 @pytest.fixture(scope="module")
 def smoke_result(tmp_path_factory):
-    import bench.common as common
     from bench import screened_search
 
-    root = tmp_path_factory.mktemp("bench")
-    patch = pytest.MonkeyPatch()
-    patch.setattr(common, "RESULTS_DIR", root / "results")
-    patch.setattr(common, "SMOKE_DIR", root / "results" / "tmp")
-    try:
+    with results_in(tmp_path_factory.mktemp("bench")) as folder:
         assert screened_search.main(["--smoke"]) == 0
-        yield json.loads((root / "results" / "tmp" / "screened_search.json").read_text())
-    finally:
-        patch.undo()
+        yield json.loads((folder / "screened_search.json").read_text())
 
 
 def test_each_mode_counts_its_real_measurements(smoke_result):
