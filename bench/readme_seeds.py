@@ -83,7 +83,11 @@ def screened_section(r: dict) -> list[str]:
              f"final front (search estimate error, measured p50 / the same search's baseline "
              f"p50; reference (1, 1)); 'fastest in gap': p50 / baseline of the fastest member "
              f"within `recover.candidate_gap` of the baseline's accuracy. Medians over seeds. "
-             f"{_commit(r)}; {r['wall_s'] / 60:.1f} min.", "",
+             f"predicted-stored starts from a predictor fitted once beforehand ("
+             + "; ".join(f"{k}: {f['measurements']} measurements, {f['seconds']:.0f} s"
+                         for k, f in (r.get("predictor_fit") or {}).items())
+             + f"), not counted in its measurements. {_commit(r)}; {r['wall_s'] / 60:.1f} min.",
+             "",
              "| model | device | mode | measurements | x fewer than measure-all | hypervolume "
              "[range] | of measure-all's | fastest in gap |", "|---|---|---|---|---|---|---|---|"]
     for model, profiles in r["summary"].items():

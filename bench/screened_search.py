@@ -12,7 +12,11 @@ generations (equal numbers of accuracy evaluations):
 - screened: the default (4x the population proposed, the best screened by the device's learned
   predictor and the accuracy surrogate, the chosen ones measured);
 - predicted: the GA prices every architecture with the predictor, measuring only each
-  generation's front (and the final front until no member is only predicted).
+  generation's front (and the final front until no member is only predicted); on a fresh
+  cache its first generation is measured, to fit the predictor;
+- predicted-stored: the same on a cache that holds only a predictor fitted beforehand (as
+  `edgeprune predictor fit` does once per board and model, `fit_n` random architectures: a
+  one-time cost reported apart, not counted in the search's measurements).
 Quality of a front, judged on its measured latencies only: the hypervolume of (search estimate
 error, p50 / the baseline's p50 from the same search) with reference point (1, 1), and the
 fastest member whose estimate is within `recover.candidate_gap` of the baseline (the first
@@ -33,10 +37,13 @@ from pipeline.progress import status
 
 MODES = {"measure-all": {"latency_source": "device", "screen_factor": 1},   # search.* settings
          "screened": {"latency_source": "device"},
-         "predicted": {"latency_source": "predicted"}}
+         "predicted": {"latency_source": "predicted"},
+         # the same, on a board whose predictor `edgeprune predictor fit` made once beforehand
+         "predicted-stored": {"latency_source": "predicted"}}
+STORED = "predicted-stored"
 FULL = {"models": ["resnet20"], "profiles": ["host-ort"], "population": 12, "generations": 6,
-        "train_epochs": None, "measure": {}, "seeds": [0, 1, 2]}
-SMOKE = {**FULL, "models": ["resnet20-tiny"], "population": 4, "generations": 3,
+        "train_epochs": None, "measure": {}, "seeds": [0, 1, 2], "fit_n": 200}
+SMOKE = {**FULL, "models": ["resnet20-tiny"], "population": 4, "generations": 3, "fit_n": 10,
          "train_epochs": 1, "supernet_epochs": 1, "seeds": [0],
          "measure": {"warmup_runs": 2, "warmup_min_s": 0.0, "runs": 5, "min_time_s": 0.0,
                      "drift_every": 0}}
@@ -56,7 +63,34 @@ def front_quality(front: list, baseline: dict, gap: float) -> dict:
             "front": [{"error": p[0], "latency_ratio": p[1]} for p in points]}
 
 
-def run_mode(mode: str, cfg, profile_name: str, s: dict, inputs, supernet_dir, folder) -> dict:
+def fit_predictor(profile_name: str, s: dict, inputs, folder) -> dict:
+    """A predictor fitted once for the model on this device, as `edgeprune predictor fit` does
+    (latency does not depend on the weights, so one serves every seed): its stored row."""
+    import torch
+
+    from pipeline.devices import MeasurementCache, open_device
+    from pipeline.predictor.session import fit_on_device, predictor_key
+    from pipeline.prune import SearchSpace
+
+    splits, base_model, _ = inputs
+    example = torch.zeros(splits.input_shape)
+    space = SearchSpace.from_model(base_model, example, round_to=1)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "fit.sqlite").unlink(missing_ok=True)
+    cache = MeasurementCache(folder / "fit.sqlite")
+    with open_device(profile_for(profile_name, s), cache=cache) as device:
+        _, report = fit_on_device(base_model, space, example, device, cache, folder / "fit",
+                                  s["fit_n"], seed=0, fresh=True)
+        _, key = predictor_key(base_model, space, example, device)
+    row = cache.get_predictor(key.digest())
+    cache.close()
+    status(f"[fit] {report.measured} measurements, {report.seconds:.0f} s")
+    return {"digest": key.digest(), "profile": key.profile, "data": row,
+            "measurements": report.measured, "seconds": report.seconds}
+
+
+def run_mode(mode: str, cfg, profile_name: str, s: dict, inputs, supernet_dir, folder,
+             stored: dict | None = None) -> dict:
     import copy
     import json
 
@@ -75,6 +109,8 @@ def run_mode(mode: str, cfg, profile_name: str, s: dict, inputs, supernet_dir, f
         shutil.copytree(supernet_dir, run_dir / "supernet")
     (folder / f"{mode}.sqlite").unlink(missing_ok=True)   # fresh: every measurement is real
     cache = MeasurementCache(folder / f"{mode}.sqlite")
+    if mode == STORED:   # nothing measured in this cache: only the predictor fitted before
+        cache.put_predictor(stored["digest"], stored["profile"], stored["data"])
     start = time.perf_counter()
     profile = profile_for(profile_name, s)
     with open_device(profile, cache=cache) as device:
@@ -124,7 +160,7 @@ def run(smoke: bool, seeds=None, profiles=None, models=None) -> dict:
     s.update({k: v for k, v in (("seeds", seeds), ("profiles", profiles), ("models", models))
               if v})
     cells: dict = {}
-    devices = []
+    devices, fits = [], {}
     start = time.perf_counter()
     for model in s["models"]:
         for seed in s["seeds"]:
@@ -133,19 +169,26 @@ def run(smoke: bool, seeds=None, profiles=None, models=None) -> dict:
             folder = work_dir(smoke, f"screened_search/{model.replace(':', '_')}-s{seed}")
             supernet, supernet_dir = qm.shared_supernet(cfg, inputs, folder / "shared")
             for profile in s["profiles"]:
+                if (model, profile) not in fits:
+                    status(f"[{model} / {profile}] fitting the stored predictor")
+                    fits[model, profile] = fit_predictor(profile, s, inputs,
+                                                         folder.parent / f"fit-{profile}")
                 # The order rotates with the seed, so no mode always runs in the same phase.
-                order = list(MODES)[seed % 3:] + list(MODES)[:seed % 3]
+                k = seed % len(MODES)
+                order = list(MODES)[k:] + list(MODES)[:k]
                 cell = {}
                 for mode in order:
                     status(f"[{model} / {profile} / seed {seed}] {mode}")
                     cell[mode] = run_mode(mode, cfg, profile, s, inputs, supernet_dir,
-                                          folder / profile)
+                                          folder / profile, fits[model, profile])
                 cells.setdefault(model, {}).setdefault(profile, {})[seed] = cell
                 if seed == s["seeds"][0] and model == s["models"][0]:
                     devices.append(device_facts(profile_for(profile, s)))
             summary = summarise(cells)
             path = write_result("screened_search", smoke, {
                 "cells": cells, "summary": summary, "modes": MODES,
+                "predictor_fit": {f"{m} / {p}": {k: v for k, v in f.items() if k != "data"}
+                                  for (m, p), f in fits.items()},
                 "wall_s": time.perf_counter() - start}, config=s, seed=s["seeds"][0],
                 devices=devices)
     status(f"written: {path}")

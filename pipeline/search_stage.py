@@ -87,7 +87,7 @@ def sensitivity_rows(cfg, evaluator, space, baseline, run_dir: Path):
 def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_dir: Path,
                      clock) -> dict:
     from pipeline.search import sensitivity as sens
-    from pipeline.search.ga import Baseline, GeneticSearch, Objectives, non_dominated
+    from pipeline.search.ga import Baseline, GeneticSearch, Objectives
     from pipeline.search.genes import GeneSpace, initial_population
     from pipeline.search.outlook import describe, fastest_after_recovery
 
@@ -166,6 +166,9 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
         write_evaluations(run_dir / "evaluations.jsonl", evaluator.evaluations())
         raise
     front = measured_front(all_evals, objectives, evaluator)
+    if sc.latency_source == "predicted":   # the front's last measurements, kept and learned
+        write_evaluations(run_dir / "evaluations.jsonl", evaluator.evaluations())
+        link.observe([e for e in evaluator.all.values() if e.generation >= 0])
     pareto = {"device": profile.name, "device_emulated": bool(getattr(profile, "emulated", False)),
               "latency_source": sc.latency_source, "latency_unit": unit, "mode": sc.mode,
               "baseline": baseline, "full_channels": space.full(),

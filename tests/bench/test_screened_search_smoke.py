@@ -26,9 +26,14 @@ def test_each_mode_counts_its_real_measurements(smoke_result):
     # Measuring everything times each architecture it evaluated (and the baseline), once.
     assert runs["measure-all"]["measurements"] == runs["measure-all"]["evaluated"]
     assert runs["measure-all"]["predicted"] == 0
-    # Predicting prices architectures instead of timing them all.
-    assert runs["predicted"]["predicted"] > 0
-    assert runs["predicted"]["measurements"] < runs["predicted"]["evaluated"]
+    # Predicting prices architectures instead of timing them all; with a predictor fitted
+    # beforehand, not even the first generation is timed.
+    for mode in ("predicted", "predicted-stored"):
+        assert runs[mode]["predicted"] > 0
+        assert runs[mode]["measurements"] < runs[mode]["evaluated"]
+    assert runs["predicted-stored"]["predicted"] > runs["predicted"]["predicted"]
+    (fit,) = smoke_result["predictor_fit"].values()
+    assert fit["measurements"] == SMOKE["fit_n"]
     for r in runs.values():
         assert 0 <= r["hypervolume"] <= 1 and r["front"]
         assert all(0 < p["latency_ratio"] for p in r["front"])
@@ -41,4 +46,5 @@ def test_its_readme_section_has_a_row_per_mode(smoke_result):
     from bench.readme_seeds import screened_section
 
     rows = [line for line in screened_section(smoke_result) if line.startswith("| resnet20-tiny")]
-    assert [r.split(" | ")[2] for r in rows] == ["measure-all", "screened", "predicted"]
+    assert [r.split(" | ")[2] for r in rows] == ["measure-all", "screened", "predicted",
+                                                 "predicted-stored"]

@@ -31,6 +31,9 @@ def test_a_predicted_search_measures_its_front_and_says_what_was_predicted(tmp_p
     assert pareto["latency_source"] == "predicted" and pareto["front"]
     assert all(m["latency_source"] == "device" and m["latency_ms"]["p50"] > 0
                for m in pareto["front"])
+    # evaluations.jsonl holds the front's last measurements too
+    recorded = {e["key"]: e for e in evaluations}
+    assert all(recorded[m["key"]]["latency_ms"] == m["latency_ms"] for m in pareto["front"])
     c = pareto["counters"]
     assert c["predicted"] == len(predicted) + sum(bool(e["latency_predicted_ms"]) for e in measured)
     assert c["measured"] + c["cached"] == len(measured)
