@@ -55,8 +55,13 @@ class RecoveryOutlook:
         try:
             data = json.loads(path.read_text())
             pairs = [p for p in data.get("pairs", []) if _valid(p)]
-        except (OSError, ValueError, AttributeError):
+        except FileNotFoundError:
             pass
+        except (OSError, ValueError, AttributeError):
+            from pipeline.progress import status
+
+            status(f"recovery outlook: '{path}' is unreadable; starting without it (the next "
+                   f"finish replaces it)")
         return cls(pairs=pairs, path=path)
 
     def add(self, key: str, step: str, estimate: float, recovered: float) -> None:

@@ -55,10 +55,12 @@ def test_a_repeated_recovery_replaces_its_pair_and_the_file_round_trips(tmp_path
 @pytest.mark.parametrize("text", ["", "{not json", "[]", json.dumps(
     {"pairs": [{"step": "kd_short", "estimate": 7, "recovered": 0.9}, "x",
                {"step": 3, "estimate": 0.5, "recovered": 0.5}]})])
-def test_a_damaged_file_is_an_empty_outlook(tmp_path, text):
+def test_a_damaged_file_is_an_empty_outlook(tmp_path, text, capsys):
     path = tmp_path / "task.json"
     path.write_text(text)
     assert RecoveryOutlook.open(path).pairs == []
+    if text in ("", "{not json"):
+        assert "unreadable" in capsys.readouterr().err
 
 
 def test_uncalibrated_it_names_the_finishs_first_candidate():
