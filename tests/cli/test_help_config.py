@@ -24,7 +24,7 @@ def test_every_key_has_a_type_and_a_meaning(capsys):
         assert "(" in lines[i] and lines[i].rstrip().endswith(")"), lines[i]       # its type
         assert lines[i + 1].startswith("      ") and lines[i + 1].strip(), key     # its meaning
     latency = next(line for line in lines if line.strip().startswith("search.latency_source"))
-    assert "device | flops | params" in latency
+    assert "device | predicted | flops | params" in latency
 
 
 def test_the_help_names_only_keys_that_exist():
