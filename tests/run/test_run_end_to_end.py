@@ -29,7 +29,8 @@ def test_run_writes_a_complete_verified_run_folder(tmp_path, tiny_args, capsys):
     assert pareto["front"] and pareto["winners"]
     evaluations = [json.loads(x) for x in (out / "evaluations.jsonl").read_text().splitlines()]
     assert all(e["latency_ms"]["p50"] > 0 for e in evaluations)
-    assert {e["error_step"] for e in evaluations} <= {"bn_recal", "kd_quick", "kd_short"}
+    steps = {e["error_step"] for e in evaluations}
+    assert steps <= {"bn_recal", "kd_quick", "kd_short", "mapped"}
     assert len({e["key"] for e in evaluations}) == len(evaluations)  # measured once each
 
     winners = sorted((out / "winners").iterdir())
