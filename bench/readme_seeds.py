@@ -42,8 +42,24 @@ def seeds_section(r: dict) -> list[str]:
                     f"{'[' + _f(rng[0]) + '-' + _f(rng[1]) + ']' if rng else ''} | "
                     f"{_f(m['speedup_median'], '{:.2f}x')} | "
                     f"{_f(m['budget_accuracy_median'], '{:.2%}')} | {_f(ratio)} | {say} |")
-            lines.append("")
+            lines += ["", verdict(methods), ""]
     return lines
+
+
+def verdict(methods: dict) -> str:
+    """One plain sentence per cell: does the latency GA have the fastest file within 1 point?"""
+    ours = methods.get("latency-ga", {}).get("fastest_p50_median")
+    others = {m: c["fastest_p50_median"] for m, c in methods.items()
+              if m != "latency-ga" and c["fastest_p50_median"] is not None}
+    if ours is None:
+        return ("**The latency GA loses this cell**: it kept no file within 1 point"
+                + (f"; {', '.join(sorted(others))} did." if others else
+                   ", nor did any other method."))
+    if not others or ours < min(others.values()):
+        return "**The latency GA wins this cell**: its file within 1 point is the fastest."
+    best = min(others, key=others.get)
+    return (f"**The latency GA loses this cell**: {best}'s file within 1 point is faster "
+            f"({others[best]:.3f} against {ours:.3f} ms, medians over seeds).")
 
 
 def estimate_section(r: dict) -> list[str]:

@@ -1,0 +1,21 @@
+"""The bench README says plainly, per cell, whether the latency GA won or lost."""
+from bench.readme_seeds import verdict
+
+
+def cell(**fastest):
+    return {m.replace("_", "-"): {"fastest_p50_median": v} for m, v in fastest.items()}
+
+
+def test_no_file_within_one_point_is_a_loss_naming_who_had_one():
+    text = verdict(cell(latency_ga=None, uniform_l1=0.77, random=None))
+    assert text.startswith("**The latency GA loses") and "uniform-l1 did" in text
+
+
+def test_the_fastest_file_wins_and_a_slower_one_loses_with_both_figures():
+    assert "wins" in verdict(cell(latency_ga=0.2, uniform_l1=0.3))
+    text = verdict(cell(latency_ga=0.4, uniform_l1=0.3, random=0.35))
+    assert "loses" in text and "uniform-l1's" in text and "0.300 against 0.400" in text
+
+
+def test_nobody_within_one_point_is_said_too():
+    assert "nor did any other method" in verdict(cell(latency_ga=None, random=None))
