@@ -94,7 +94,7 @@ def screened_section(r: dict) -> list[str]:
     c = r["config"]
     lines = ["## Screened and predicted searches against measuring everything", "",
              f"Seeds {c['seeds']}; population {c['population']} x {c['generations']} generations, "
-             f"one supernet per seed shared by the three modes, a fresh latency cache for each "
+             f"one supernet per seed shared by every mode, a fresh latency cache for each "
              f"(every count is of real measurements, baseline included). Hypervolume of the "
              f"final front (search estimate error, measured p50 / the same search's baseline "
              f"p50; reference (1, 1)); 'fastest in gap': p50 / baseline of the fastest member "
