@@ -5,7 +5,7 @@ architecture it evaluates, against the default screened search and latency_sourc
     python -m bench.screened_search --profiles host-ort host-tflite --seeds 0
     python -m bench.screened_search --smoke              # tiny settings, seconds
 
-Per seed, the three modes run back to back on one shared supernet (equal training), each on a
+Per seed, the four modes run back to back on one shared supernet (equal training), each on a
 fresh latency cache (so every count is of real measurements) and with the same population and
 generations (equal numbers of accuracy evaluations):
 - measure-all: screen_factor 1, every evaluated architecture measured;

@@ -13,12 +13,11 @@ import numpy as np
 from pipeline.errors import UserError
 from pipeline.progress import status
 from pipeline.search.checkpoint import read_evaluations, write_evaluations, write_json_atomic
-from pipeline.search.records import BASELINE
+from pipeline.search.records import BASELINE, DEVICE_SOURCES
 from pipeline.devices.stats import latency_dict
 
 
 LATENCY_UNITS = {"device": "ms", "predicted": "ms", "flops": "MMACs", "params": "Mparams"}
-MEASURED = ("device", "predicted")   # latency sources that need the device
 
 
 def prepare_search(cfg, profile, device, base_model, base_info, splits, run_dir: Path):
@@ -44,9 +43,10 @@ def prepare_search(cfg, profile, device, base_model, base_info, splits, run_dir:
     recorded = {e.key: e for e in read_evaluations(run_dir / "evaluations.jsonl")}
     from pipeline.executors import make_executor
 
+    measures = sc.latency_source in DEVICE_SOURCES
     evaluator = Evaluator(base_model=base_model, space=space, splits=splits, search_cfg=sc,
-                          recover_cfg=cfg.recover, device=device if sc.latency_source in MEASURED
-                          else None, workdir=run_dir / "search_work", seed=cfg.seed,
+                          recover_cfg=cfg.recover, device=device if measures else None,
+                          workdir=run_dir / "search_work", seed=cfg.seed,
                           recorded=recorded, executor=make_executor(sc, cfg.train))
     if sc.importance == "blend":   # found once per run (criteria.json), used for every pruning
         from pipeline.criteria.study import blend_for_run

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.devices.stats import latency_dict
-from pipeline.search.records import BASELINE, SENSITIVITY, Evaluation, genome_key
+from pipeline.search.records import (BASELINE, DEVICE_SOURCES, SENSITIVITY, Evaluation,
+                                     genome_key)
 
 
 def calibration_batches(splits, n_batches: int, seed: int, batch_size: int = 64) -> list:
@@ -87,7 +88,7 @@ class Evaluator:
                                splits=self.splits, recover_cfg=self.recover_cfg,
                                finetune_steps=cfg.front_finetune_steps, seed=self.seed,
                                estimate_steps=cfg.estimate_steps, estimate_lr=cfg.estimate_lr,
-                               keep_model=cfg.latency_source in ("device", "predicted"),
+                               keep_model=cfg.latency_source in DEVICE_SOURCES,
                                supernet=self.supernet)
 
     # -- step 1 ---------------------------------------------------------------------------
@@ -133,7 +134,7 @@ class Evaluator:
                             latency_source=self.search_cfg.latency_source)
             self.all[key] = results[idx] = ev
             self.counters.evaluated += 1
-            if ev.latency_source in ("device", "predicted"):
+            if ev.latency_source in DEVICE_SOURCES:
                 to_measure.append((ev, model))
         to_measure = self._predict(to_measure)
         if to_measure:

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 BASELINE = -1
 SENSITIVITY = -2
 SOURCES = {BASELINE: "baseline", SENSITIVITY: "sensitivity"}
+# Latency sources whose numbers come from the device (measured, or predicted then measured).
+DEVICE_SOURCES = ("device", "predicted")
 
 
 def genome_key(channels: dict[str, int]) -> str:
@@ -70,7 +72,7 @@ class Evaluation:
         M params for the proxies."""
         if self.latency_source == "predicted" and not self.latency_ms:
             return float(self.latency_predicted_ms)
-        if self.latency_source in ("device", "predicted"):
+        if self.latency_source in DEVICE_SOURCES:
             return float(self.latency_ms["p50"])
         if self.latency_source == "flops":
             return self.macs / 1e6

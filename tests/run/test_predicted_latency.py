@@ -38,6 +38,7 @@ def test_a_predicted_search_measures_its_front_and_says_what_was_predicted(tmp_p
     assert c["predicted"] == len(predicted) + sum(bool(e["latency_predicted_ms"]) for e in measured)
     assert c["measured"] + c["cached"] == len(measured)
     assert "/ predicted" in err
+    assert "learned latency predictor" in (out / "report.html").read_text()   # its banner
     for w in (out / "winners").iterdir():
         manifest = json.loads((w / "manifest.json").read_text())
         assert manifest["latency_source"] == "device" and manifest["latency_ms"]["p50"] > 0

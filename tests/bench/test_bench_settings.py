@@ -1,4 +1,5 @@
-"""The bench README says plainly, per cell, whether the latency GA won or lost."""
+"""Bench settings and README text that need no bench run: the plain win/lose sentence per
+search-quality cell, and where the criteria bench reads Fashion-MNIST and writes its result."""
 from bench.readme_seeds import verdict
 
 
@@ -19,3 +20,12 @@ def test_the_fastest_file_wins_and_a_slower_one_loses_with_both_figures():
 
 def test_nobody_within_one_point_is_said_too():
     assert "nor did any other method" in verdict(cell(latency_ga=None, random=None))
+
+
+def test_criteria_blend_on_fashion_mnist_uses_the_search_benchs_subset_and_own_file():
+    from bench.criteria_blend import FULL, base_config, result_name
+
+    assert result_name("digits") == "criteria_blend"
+    assert result_name("fashion-mnist") == "criteria_blend_fashion_mnist"
+    cfg = base_config("resnet20", FULL, "fashion-mnist")
+    assert (cfg.data.name, cfg.data.image_size, cfg.data.limit) == ("fashion-mnist", 28, 6000)
