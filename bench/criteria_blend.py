@@ -4,6 +4,8 @@
     python -m bench.criteria_blend --data fashion-mnist --models resnet20 \
         bench.models:mobilenetv2_lite   # the 6,000-image subset of bench.search_seeds
     python -m bench.criteria_blend --winners runs/X         # also at a run's GA winners
+    python -m bench.criteria_blend --data fashion-mnist --models resnet20 bench.models:mobilenetv2_lite \
+        --winners resnet20=runs/A bench.models:mobilenetv2_lite=runs/B   # one run per model
     python -m bench.criteria_blend --smoke                  # tiny; checks the code path only
 
 For every seed: the blend is searched (agreement -> clusters -> pymoo GA on step-1 accuracy at
@@ -30,6 +32,10 @@ FULL = {"models": ["resnet20"], "seeds": [0, 1, 2], "keeps": [0.5, 0.3], "recove
         "train_epochs": None, "image_size": 32,
         "criteria": {"population": 6, "generations": 3, "val_subset": 128}}
 # Smoke proves the code path works; its figures mean nothing (1-epoch baseline, 3 KD steps).
+# Fashion-MNIST's pruned models start far lower than digits' (a 0.3 keep loses ~30 points), so
+# 40 KD steps would compare criteria on barely recovered models; 100 is what the search bench
+# first used, and keeps 2 models x 3 seeds x 3 targets x 6 importances within about an hour.
+RECOVER_STEPS = {"fashion-mnist": 100}
 SMOKE = {**FULL, "models": ["resnet20-tiny"], "seeds": [0], "keeps": [0.5], "recover_steps": 3,
          "train_epochs": 1, "image_size": 8,
          "criteria": {"population": 4, "generations": 1, "val_subset": 120}}
@@ -85,6 +91,26 @@ def _recovered_accuracy(base_model, splits, genome, importance, batches, recover
     model, _ = distill(student, base_model, splits, recover_cfg, seed, max_steps=steps)
     model.eval()
     return float(evaluate(model, splits.x_test, splits.y_test))
+
+
+def winners_per_model(winners: list[str], models: list[str]) -> dict:
+    """{model: run folder} from `--winners` values: MODEL=RUN_DIR, or a bare RUN_DIR when only
+    one model is benched."""
+    from pipeline.errors import UserError
+
+    out = {}
+    for item in winners or []:
+        model, sep, run_dir = item.rpartition("=")
+        if not sep:
+            if len(models) != 1:
+                raise UserError(f"--winners '{item}': with several --models, write "
+                                "MODEL=RUN_DIR (the run that pruned that model)")
+            model, run_dir = models[0], item
+        if model not in models:
+            raise UserError(f"--winners '{item}': '{model}' is not among --models "
+                            f"({', '.join(models)})")
+        out[model] = run_dir
+    return out
 
 
 def bench_model(model: str, s: dict, data: str, data_path: str, winners: str = "") -> dict:
@@ -177,18 +203,17 @@ def format_summary(result: dict) -> str:
 
 
 def run(smoke: bool, data: str = "digits", data_path: str = "", models=None, seeds=None,
-        winners: str = "") -> dict:
+        winners: list[str] | None = None, recover_steps: int | None = None) -> dict:
     s = dict(SMOKE if smoke else FULL)
+    if not smoke:
+        s["recover_steps"] = recover_steps or RECOVER_STEPS.get(data, s["recover_steps"])
     if models:
         s["models"] = list(models)
     if seeds:
         s["seeds"] = list(range(seeds))
     start = time.perf_counter()
-    if winners and len(s["models"]) != 1:
-        from pipeline.errors import UserError
-
-        raise UserError("--winners names one run's architectures: pass exactly one --models")
-    result = {"data": data, "models": {m: bench_model(m, s, data, data_path, winners)
+    runs = winners_per_model(winners or [], s["models"])
+    result = {"data": data, "models": {m: bench_model(m, s, data, data_path, runs.get(m, ""))
                                        for m in s["models"]}}
     result["wall_s"] = time.perf_counter() - start
     write_result(result_name(data), smoke, result, config={**s, "data": data}, seed=s["seeds"][0],
@@ -209,13 +234,16 @@ def main(argv=None) -> int:
     p.add_argument("--data-path", default="", help="data.path, for data sets read from files")
     p.add_argument("--models", nargs="+", help="zoo names or module:factory (default resnet20)")
     p.add_argument("--seeds", type=int, help="number of seeds (default 3)")
-    p.add_argument("--winners", default="", metavar="RUN_DIR",
-                   help="also compare at the winners of this `edgeprune run` folder (same model)")
+    p.add_argument("--winners", nargs="+", default=[], metavar="[MODEL=]RUN_DIR",
+                   help="also compare at the winners of an `edgeprune run` folder of that model")
+    p.add_argument("--recover-steps", type=int,
+                   help="KD steps of every recovery (default 40; 100 on fashion-mnist)")
     args = p.parse_args(argv)
     import os
 
     os.environ.setdefault("EDGEPRUNE_CACHE", "bench/results/tmp/cache")
-    run(args.smoke, args.data, args.data_path, args.models, args.seeds, args.winners)
+    run(args.smoke, args.data, args.data_path, args.models, args.seeds, args.winners,
+        args.recover_steps)
     return 0
 
 

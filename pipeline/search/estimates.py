@@ -29,6 +29,17 @@ def kendall_tau(estimates, truth) -> float:
 MIN_REFINED = 2   # refined architectures needed before step-1 scores are mapped
 
 
+def monotone_map(xs, ys):
+    """A non-decreasing map fitted on (x, y) pairs (scikit-learn's isotonic regression),
+    clipped to the fitted range and to [0, 1]: how a cheap accuracy estimate is put on the
+    scale of a costlier one, here and in the recovery outlook."""
+    import numpy as np
+    from sklearn.isotonic import IsotonicRegression
+
+    fit = IsotonicRegression(increasing=True, out_of_bounds="clip", y_min=0.0, y_max=1.0)
+    return fit.fit(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)).predict
+
+
 def put_on_refined_scale(evals, top: float) -> None:
     """Set `accuracy_mapped` of each unrefined evaluation from an isotonic fit of step-2 on
     step-1 accuracy over the refined ones (in place; cleared while there are too few).
@@ -37,9 +48,6 @@ def put_on_refined_scale(evals, top: float) -> None:
     seen maps to itself (a network at chance is not rescued by a short fine-tune) and `top`
     (the unpruned model's accuracy) maps to itself (nothing to recover there).
     """
-    import numpy as np
-    from sklearn.isotonic import IsotonicRegression
-
     evals = list(evals)
     pairs = [(e.step1_accuracy, e.accuracy_kd) for e in evals if e.accuracy_kd is not None]
     if len(pairs) < MIN_REFINED or not evals:
@@ -48,13 +56,12 @@ def put_on_refined_scale(evals, top: float) -> None:
         return
     low = min(e.step1_accuracy for e in evals)
     xs, ys = zip(*(pairs + [(low, low), (top, top)]))
-    fit = IsotonicRegression(increasing=True, out_of_bounds="clip",
-                             y_min=0.0, y_max=1.0).fit(np.array(xs), np.array(ys))
+    predict = monotone_map(xs, ys)
     for e in evals:
         if e.accuracy_kd is not None:
             e.accuracy_mapped = None   # its own step-2 result is the estimate
     todo = [e for e in evals if e.accuracy_kd is None]
     if todo:
-        mapped = fit.predict(np.array([e.step1_accuracy for e in todo]))
+        mapped = predict([e.step1_accuracy for e in todo])
         for e, m in zip(todo, mapped):
             e.accuracy_mapped = float(m)

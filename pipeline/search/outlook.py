@@ -44,6 +44,7 @@ def task_key(cfg, base_model) -> str:
 class RecoveryOutlook:
     pairs: list[dict] = field(default_factory=list)   # {"key", "step", "estimate", "recovered"}
     path: Path | None = None
+    _maps: dict = field(default_factory=dict, repr=False)   # step -> fitted map, until add()
 
     # -- storage ------------------------------------------------------------------------------
     @classmethod
@@ -70,6 +71,7 @@ class RecoveryOutlook:
         self.pairs.append({"key": key, "step": step, "estimate": float(estimate),
                            "recovered": float(recovered)})
         self.pairs = self.pairs[-MAX_PAIRS:]
+        self._maps.clear()
 
     def save(self) -> None:
         from pipeline.search.checkpoint import write_json_atomic
@@ -84,16 +86,15 @@ class RecoveryOutlook:
 
     def expected(self, step: str, estimate: float) -> float | None:
         """Expected validation accuracy after recovery, or None with too few pairs of `step`."""
-        import numpy as np
-        from sklearn.isotonic import IsotonicRegression
+        from pipeline.search.estimates import monotone_map
 
-        mine = [p for p in self.pairs if p["step"] == step]
-        xs = np.array([p["estimate"] for p in mine])
-        if len(mine) < MIN_PAIRS or len(set(xs.tolist())) < 2:
-            return None
-        fit = IsotonicRegression(increasing=True, out_of_bounds="clip").fit(
-            xs, [p["recovered"] for p in mine])
-        return float(fit.predict([estimate])[0])
+        if step not in self._maps:
+            mine = [p for p in self.pairs if p["step"] == step]
+            xs = [p["estimate"] for p in mine]
+            enough = len(mine) >= MIN_PAIRS and len(set(xs)) >= 2
+            self._maps[step] = monotone_map(xs, [p["recovered"] for p in mine]) if enough else None
+        predict = self._maps[step]
+        return None if predict is None else float(predict([estimate])[0])
 
 
 def _valid(p) -> bool:

@@ -29,3 +29,20 @@ def test_criteria_blend_on_fashion_mnist_uses_the_search_benchs_subset_and_own_f
     assert result_name("fashion-mnist") == "criteria_blend_fashion_mnist"
     cfg = base_config("resnet20", FULL, "fashion-mnist")
     assert (cfg.data.name, cfg.data.image_size, cfg.data.limit) == ("fashion-mnist", 28, 6000)
+
+
+def test_criteria_blend_takes_one_winners_run_per_model_and_refuses_a_mismatch():
+    import pytest
+
+    from bench.criteria_blend import RECOVER_STEPS, winners_per_model
+    from pipeline.errors import UserError
+
+    assert winners_per_model(["runs/a"], ["resnet20"]) == {"resnet20": "runs/a"}
+    both = ["resnet20", "bench.models:mobilenetv2_lite"]
+    assert winners_per_model(["resnet20=runs/a", "bench.models:mobilenetv2_lite=runs/b"], both) \
+        == {"resnet20": "runs/a", "bench.models:mobilenetv2_lite": "runs/b"}
+    with pytest.raises(UserError, match="MODEL=RUN_DIR"):
+        winners_per_model(["runs/a"], both)
+    with pytest.raises(UserError, match="not among --models"):
+        winners_per_model(["vgg=runs/a"], both)
+    assert RECOVER_STEPS["fashion-mnist"] > 40   # Fashion-MNIST's pruned models need more recovery
