@@ -202,8 +202,9 @@ def format_summary(result: dict) -> str:
     return "\n".join(lines)
 
 
-def run(smoke: bool, data: str = "digits", data_path: str = "", models=None, seeds=None,
-        winners: list[str] | None = None, recover_steps: int | None = None) -> dict:
+def settings(smoke: bool, data: str, models=None, seeds: int | None = None,
+             recover_steps: int | None = None) -> dict:
+    """The bench's settings for `data`, with the command line's choices applied."""
     s = dict(SMOKE if smoke else FULL)
     if not smoke:
         s["recover_steps"] = recover_steps or RECOVER_STEPS.get(data, s["recover_steps"])
@@ -211,6 +212,12 @@ def run(smoke: bool, data: str = "digits", data_path: str = "", models=None, see
         s["models"] = list(models)
     if seeds:
         s["seeds"] = list(range(seeds))
+    return s
+
+
+def run(smoke: bool, data: str = "digits", data_path: str = "", models=None, seeds=None,
+        winners: list[str] | None = None, recover_steps: int | None = None) -> dict:
+    s = settings(smoke, data, models, seeds, recover_steps)
     start = time.perf_counter()
     runs = winners_per_model(winners or [], s["models"])
     result = {"data": data, "models": {m: bench_model(m, s, data, data_path, runs.get(m, ""))

@@ -67,8 +67,9 @@ def aggregate(per_seed: dict) -> dict:
 RECOVER_STEPS = {"fashion-mnist": 600}
 
 
-def run(data: str, seeds: list[int], smoke: bool, models=None, profiles=None,
-        recover_steps: int | None = None) -> dict:
+def settings(data: str, smoke: bool, models=None, profiles=None,
+             recover_steps: int | None = None) -> dict:
+    """The search bench's settings for `data`, with the command line's choices applied."""
     s = dict(sq.SMOKE if smoke else sq.FULL, data_overrides=DATA[data])
     if not smoke:
         s["recover_steps"] = recover_steps or RECOVER_STEPS.get(data, s["recover_steps"])
@@ -76,6 +77,12 @@ def run(data: str, seeds: list[int], smoke: bool, models=None, profiles=None,
         s["models"] = models
     if profiles:
         s["profiles"] = profiles
+    return s
+
+
+def run(data: str, seeds: list[int], smoke: bool, models=None, profiles=None,
+        recover_steps: int | None = None) -> dict:
+    s = settings(data, smoke, models, profiles, recover_steps)
     start = time.perf_counter()
     per_seed: dict = {}
     for seed in seeds:

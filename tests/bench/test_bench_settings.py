@@ -46,3 +46,17 @@ def test_criteria_blend_takes_one_winners_run_per_model_and_refuses_a_mismatch()
     with pytest.raises(UserError, match="not among --models"):
         winners_per_model(["vgg=runs/a"], both)
     assert RECOVER_STEPS["fashion-mnist"] > 40   # Fashion-MNIST's pruned models need more recovery
+
+
+def test_recovery_steps_follow_the_data_set_unless_the_command_line_says():
+    from bench import criteria_blend, search_seeds
+
+    assert search_seeds.settings("fashion-mnist", False)["recover_steps"] == 600
+    assert search_seeds.settings("fashion-mnist", False, recover_steps=50)["recover_steps"] == 50
+    digits = search_seeds.settings("digits", False, models=["m"], profiles=["p"])
+    assert digits["recover_steps"] < 600 and (digits["models"], digits["profiles"]) == (["m"], ["p"])
+    assert criteria_blend.settings(False, "fashion-mnist")["recover_steps"] == 100
+    assert criteria_blend.settings(False, "digits")["recover_steps"] == 40
+    custom = criteria_blend.settings(False, "digits", models=["m"], seeds=2, recover_steps=7)
+    assert (custom["models"], custom["seeds"], custom["recover_steps"]) == (["m"], [0, 1], 7)
+    assert criteria_blend.settings(True, "fashion-mnist", recover_steps=99)["recover_steps"] == 3
