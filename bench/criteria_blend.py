@@ -59,23 +59,22 @@ def base_config(model: str, s: dict, data: str, data_path: str = ""):
 
 
 def winner_targets(run_dir: str, space) -> dict:
-    """{winner-<reason>: channels} of a run folder's winners (manifest.json, read as data).
-
-    The run must have pruned the same trained model (same model, data and seed 0 baseline)."""
+    """{winner-<reason>: channels} of a run folder's main winner (manifest.json, read as data):
+    the first of the finish's winner names present (fastest within 1 point, else the most
+    accurate tried, else the knee), the architecture a user of that run would deploy."""
     import json
     from pathlib import Path
 
     from pipeline.errors import UserError
+    from pipeline.finish import WINNER_NAMES
 
-    manifests = sorted(Path(run_dir).glob("winners/*/manifest.json"))
-    if not manifests:
-        raise UserError(f"'{run_dir}' has no winners/*/manifest.json; pass a finished run folder")
-    out = {}
-    for path in manifests:
-        channels = json.loads(path.read_text()).get("channels")
-        space.validate(channels)
-        out[f"winner-{path.parent.name}"] = {k: int(v) for k, v in channels.items()}
-    return out
+    for reason in WINNER_NAMES:
+        path = Path(run_dir) / "winners" / reason / "manifest.json"
+        if path.is_file():
+            channels = json.loads(path.read_text()).get("channels")
+            space.validate(channels)
+            return {f"winner-{reason}": {k: int(v) for k, v in channels.items()}}
+    raise UserError(f"'{run_dir}' has no winners/*/manifest.json; pass a finished run folder")
 
 
 def _recovered_accuracy(base_model, splits, genome, importance, batches, recover_cfg, steps, seed):

@@ -60,3 +60,25 @@ def test_recovery_steps_follow_the_data_set_unless_the_command_line_says():
     custom = criteria_blend.settings(False, "digits", models=["m"], seeds=2, recover_steps=7)
     assert (custom["models"], custom["seeds"], custom["recover_steps"]) == (["m"], [0, 1], 7)
     assert criteria_blend.settings(True, "fashion-mnist", recover_steps=99)["recover_steps"] == 3
+
+
+def test_the_criteria_bench_compares_at_the_runs_main_winner_only(tmp_path):
+    import json
+
+    import pytest
+
+    from bench.criteria_blend import winner_targets
+    from pipeline.errors import UserError
+
+    class Space:
+        def validate(self, channels):
+            assert channels
+
+    for reason, width in (("knee", 9), ("most-accurate-tried", 5)):
+        (tmp_path / "winners" / reason).mkdir(parents=True)
+        (tmp_path / "winners" / reason / "manifest.json").write_text(
+            json.dumps({"channels": {"conv1": width}}))
+    # no fastest-within-1pt: the finish's fallback is the winner a user deploys, not the knee
+    assert winner_targets(str(tmp_path), Space()) == {"winner-most-accurate-tried": {"conv1": 5}}
+    with pytest.raises(UserError, match="no winners"):
+        winner_targets(str(tmp_path / "nothing"), Space())
