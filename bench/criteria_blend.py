@@ -22,7 +22,8 @@ import statistics
 import sys
 import time
 
-from bench.common import load_bench_inputs, write_result
+from bench.checkpoint import SeedCheckpoint
+from bench.common import load_bench_inputs, work_dir, write_result
 from pipeline.progress import status
 
 SINGLES = ["l1", "l2", "fpgm", "bn", "taylor"]
@@ -112,12 +113,37 @@ def winners_per_model(winners: list[str], models: list[str]) -> dict:
     return out
 
 
-def bench_model(model: str, s: dict, data: str, data_path: str, winners: str = "") -> dict:
+def _bench_seed(base_model, splits, space, cfg, s, targets, extra, seed, model) -> dict:
+    """One seed: the blend search, then every importance recovered at every target."""
+    from pipeline.criteria.study import run_study
+    from pipeline.search.fitness import calibration_batches
+
+    batches = calibration_batches(splits, cfg.search.calib_batches, seed)
+    study = run_study(base_model, splits, space, cfg.criteria, batches, seed, extra)
+    entry = {"study": {"seed": seed, "blend": study.blend, "clusters": study.clusters,
+                       "matrix": study.matrix, "fitness": study.fitness,
+                       "holdout": study.holdout, "study_s": study.seconds,
+                       "search_s": study.search_seconds,
+                       "search_evaluations": study.search_evaluations},
+             "runs": [], "recover_s": 0.0}
+    for label, genome in targets.items():
+        for name in SINGLES + ["blend"]:
+            importance = study.chosen() if name == "blend" else name
+            start = time.perf_counter()
+            acc = _recovered_accuracy(base_model, splits, genome, importance, batches,
+                                      cfg.recover, s["recover_steps"], seed)
+            entry["recover_s"] += time.perf_counter() - start
+            entry["runs"].append({"seed": seed, "target": label, "importance": name,
+                                  "accuracy_test": acc})
+            status(f"criteria bench {model} seed {seed} {label} {name}: test {100 * acc:.2f}%")
+    return entry
+
+
+def bench_model(model: str, s: dict, data: str, data_path: str, checkpoint: SeedCheckpoint,
+                winners: str = "") -> dict:
     import torch
 
-    from pipeline.criteria.study import run_study
     from pipeline.prune import SearchSpace
-    from pipeline.search.fitness import calibration_batches
 
     cfg = base_config(model, s, data, data_path)
     splits, base_model, info = load_bench_inputs(cfg)
@@ -126,24 +152,18 @@ def bench_model(model: str, s: dict, data: str, data_path: str, winners: str = "
     extra = winner_targets(winners, space) if winners else {}
     targets = {**{f"uniform-{k:g}": space.uniform(k) for k in s["keeps"]}, **extra}
     runs, studies, recover_s = [], [], 0.0
+    key = {"model": model, "data": data, "settings": s, "targets": targets}
+    done = checkpoint.done(key)
     for seed in s["seeds"]:
-        batches = calibration_batches(splits, cfg.search.calib_batches, seed)
-        study = run_study(base_model, splits, space, cfg.criteria, batches, seed, extra)
-        studies.append({"seed": seed, "blend": study.blend, "clusters": study.clusters,
-                        "matrix": study.matrix, "fitness": study.fitness,
-                        "holdout": study.holdout, "study_s": study.seconds,
-                        "search_s": study.search_seconds,
-                        "search_evaluations": study.search_evaluations})
-        for label, genome in targets.items():
-            for name in SINGLES + ["blend"]:
-                importance = study.chosen() if name == "blend" else name
-                start = time.perf_counter()
-                acc = _recovered_accuracy(base_model, splits, genome, importance, batches,
-                                          cfg.recover, s["recover_steps"], seed)
-                recover_s += time.perf_counter() - start
-                runs.append({"seed": seed, "target": label, "importance": name,
-                             "accuracy_test": acc})
-                status(f"criteria bench {model} seed {seed} {label} {name}: test {100 * acc:.2f}%")
+        if seed in done:  # finished before an interruption: its figures are kept, not redone
+            entry = done[seed]
+            status(f"criteria bench {model} seed {seed}: kept from the checkpoint")
+        else:
+            entry = _bench_seed(base_model, splits, space, cfg, s, targets, extra, seed, model)
+            checkpoint.add(key, seed, entry)
+        studies.append(entry["study"])
+        runs += entry["runs"]
+        recover_s += entry["recover_s"]
     return {"baseline": {"accuracy_test": info["accuracy_test"], "training": info.get("training")},
             "targets": targets, "runs": runs, "studies": studies,
             "summary": summarise(runs, list(targets)),
@@ -219,7 +239,10 @@ def run(smoke: bool, data: str = "digits", data_path: str = "", models=None, see
     s = settings(smoke, data, models, seeds, recover_steps)
     start = time.perf_counter()
     runs = winners_per_model(winners or [], s["models"])
-    result = {"data": data, "models": {m: bench_model(m, s, data, data_path, runs.get(m, ""))
+    # An interrupted bench (an hour on Fashion-MNIST) resumes at the first unfinished seed.
+    checkpoint = SeedCheckpoint(work_dir(smoke, "checkpoints") / f"{result_name(data)}.jsonl")
+    result = {"data": data, "models": {m: bench_model(m, s, data, data_path, checkpoint,
+                                                      runs.get(m, ""))
                                        for m in s["models"]}}
     result["wall_s"] = time.perf_counter() - start
     write_result(result_name(data), smoke, result, config={**s, "data": data}, seed=s["seeds"][0],

@@ -28,6 +28,9 @@ def test_criteria_blend_smoke_writes_every_row_and_the_readme_section(tmp_path):
         criteria_blend.main(["--smoke", "--winners", str(tmp_path / "run")])
         result = json.loads((folder / "criteria_blend.json").read_text())
         readme = write_readme(smoke=True).read_text()
+        # a rerun (after an interruption, say) keeps the finished seed instead of redoing it
+        criteria_blend.main(["--smoke", "--winners", str(tmp_path / "run")])
+        again = json.loads((folder / "criteria_blend.json").read_text())
     assert result["smoke"] is True and result["data"] == "digits"
     (model,) = result["models"].values()
     names = {"l1", "l2", "fpgm", "bn", "taylor", "blend"}
@@ -46,3 +49,4 @@ def test_criteria_blend_smoke_writes_every_row_and_the_readme_section(tmp_path):
     assert set(study["holdout"]["blend"]) == set(model["targets"])   # the blend was judged there
     assert model["cost"]["blend_study_s"][0] > 0
     assert "## 5. Blended importance criteria" in readme and "search cost" in readme
+    assert again["models"] == result["models"]   # timings too: nothing was redone
