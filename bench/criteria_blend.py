@@ -245,8 +245,10 @@ def run(smoke: bool, data: str = "digits", data_path: str = "", models=None, see
                                                       runs.get(m, ""))
                                        for m in s["models"]}}
     result["wall_s"] = time.perf_counter() - start
-    write_result(result_name(data), smoke, result, config={**s, "data": data}, seed=s["seeds"][0],
-                 devices=[])
+    from bench.search_seeds import DATA
+
+    config = {**s, "data": data, "data_overrides": DATA.get(data, [])}
+    write_result(result_name(data), smoke, result, config=config, seed=s["seeds"][0], devices=[])
     status(format_summary(result))
     return result
 

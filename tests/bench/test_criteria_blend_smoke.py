@@ -49,4 +49,7 @@ def test_criteria_blend_smoke_writes_every_row_and_the_readme_section(tmp_path):
     assert set(study["holdout"]["blend"]) == set(model["targets"])   # the blend was judged there
     assert model["cost"]["blend_study_s"][0] > 0
     assert "## 5. Blended importance criteria" in readme and "search cost" in readme
+    # one plain sentence per model saying, per target, whether the blend won, tied or lost
+    assert f"- {next(iter(result['models']))}: the blend " in readme
+    assert "seeds)" in readme and result["config"]["data_overrides"] == []   # digits: none
     assert again["models"] == result["models"]   # timings too: nothing was redone
