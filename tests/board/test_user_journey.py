@@ -72,11 +72,13 @@ def train_like_the_user(pkg_root, data_root, weights):
                       in_channels=1)
         torch.manual_seed(0)
         model = build()
-        opt = torch.optim.Adam(model.parameters(), lr=0.01)
-        for _ in range(6):
+        opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+        for _ in range(15):
+            order = torch.randperm(len(s.y_train))   # the folders come class by class
             for i in range(0, len(s.y_train), 32):
+                batch = order[i:i + 32]
                 opt.zero_grad()
-                loss = torch.nn.functional.cross_entropy(model(s.x_train[i:i + 32]), s.y_train[i:i + 32])
+                loss = torch.nn.functional.cross_entropy(model(s.x_train[batch]), s.y_train[batch])
                 loss.backward()
                 opt.step()
         torch.save(model.state_dict(), {str(weights)!r})
