@@ -13,14 +13,13 @@ cores, so the ratio says how well the pool overlaps its boards, not what real bo
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from bench.common import git_commit, results_dir, work_dir
+from bench.common import work_dir, write_result
 
 NAMES = ("bench-pool-a", "bench-pool-b")
 INPUT_SHAPE = (1, 3, 32, 32)
@@ -71,16 +70,12 @@ def main(argv=None) -> dict:
     one_s, two_s = statistics.median(times["one"]), statistics.median(times["two"])
     result = {"models": n_models, "rounds": rounds, "one_board_s": times["one"],
               "two_boards_s": times["two"], "one_board_median_s": one_s,
-              "two_boards_median_s": two_s, "ratio": two_s / one_s,
-              "load_average_1min": os.getloadavg()[0], "cores": os.cpu_count(),
-              "commit": git_commit(), "emulated": True}
-    path = results_dir(args.smoke) / "board_pool.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=1) + "\n")
-    tmp.replace(path)
+              "two_boards_median_s": two_s, "ratio": two_s / one_s, "emulated": True}
+    write_result("board_pool", args.smoke, result, config={"models": n_models, "rounds": rounds,
+                 "input_shape": list(INPUT_SHAPE)}, seed=0, devices=[])
+    load = os.getloadavg()[0]
     print(f"| generation of {n_models} models | 1 board {one_s:.1f} s | 2 boards {two_s:.1f} s "
-          f"| ratio {two_s / one_s:.2f} | load {result['load_average_1min']:.1f} on "
-          f"{result['cores']} cores |")
+          f"| ratio {two_s / one_s:.2f} | load {load:.1f} on {os.cpu_count()} cores |")
     return result
 
 

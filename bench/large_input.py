@@ -2,18 +2,22 @@
 executor and once with Ray (issue 14): the peak memory of the whole process tree, the wall time,
 and whether `search.executor=ray` gives the same front as `local` for the same seed.
 
-    python -m bench.large_input           # 400 PNGs at 224x224, bench.models:mobilenetv2_lite
+    python -m bench.large_input           # 400 PNGs at 224x224, bench.models:mobilenetv2_224
     python -m bench.large_input --smoke   # 60 PNGs at 32x32 (seconds; checks the code path)
 
 Each run is `edgeprune run` in its own process (data.lazy=true, 2 loader workers, host-ort, a
-4 x 2 search, one winner exported to ONNX and TFLite). Memory is the sum of the resident sets of
-the run's process and all its descendants (loader workers, TFLite converters, Ray's own
-processes and workers), sampled from /proc every 0.2 s: a bound on what the run holds (shared
-pages count once per process), not the largest single process. A first, untimed run with the
-same settings trains the baseline and measures its architectures; both timed runs share its
-cache, so they find the same latency for every architecture they share (the cache is keyed by
-the architecture) and a difference in their fronts can only come from the accuracy side, which
-is what Ray runs. The predictor and screening are off: nothing depends on the cache's size.
+4 x 2 search, one winner exported to ONNX and TFLite). Memory is sampled from /proc every 0.2 s
+over the run's process and all its descendants (loader workers, TFLite converters, Ray's own
+processes and workers), three ways: the sum of proportional set sizes (PSS: a page shared by k
+processes counts 1/k in each, so the sum is what the tree holds), the sum of resident sets (RSS:
+shared pages once per process, an over-count) and the largest single process's RSS. Training
+activations grow with the batch: the model's one training step at 224x224 holds 1.5 GB at 16
+images and 3.9 GB at 64 (measured apart), so the bench runs at data.batch_size=16 and says so.
+A first, untimed run with the same settings trains the baseline and measures its architectures;
+both timed runs share its cache, so they find the same latency for every architecture they
+share (the cache is keyed by the architecture) and a difference in their fronts can only come
+from the accuracy side, which is what Ray runs. The predictor and screening are off: nothing
+depends on the cache's size.
 """
 from __future__ import annotations
 
@@ -23,22 +27,24 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 from bench.common import work_dir, write_result
 from bench.lazy_memory import make_folder
+from bench.memory import watch
 from pipeline.progress import status
 
-MODEL = "bench.models:mobilenetv2_lite"
-FULL = {"images": 400, "size": 224, "train_epochs": 1, "population": 4, "generations": 2}
-SMOKE = {"images": 60, "size": 32, "train_epochs": 1, "population": 4, "generations": 1}
+MODEL = "bench.models:mobilenetv2_224"
+FULL = {"images": 400, "size": 224, "train_epochs": 1, "population": 4, "generations": 2,
+        "batch_size": 16}
+SMOKE = {"images": 60, "size": 32, "train_epochs": 1, "population": 4, "generations": 1,
+         "batch_size": 16}
 
 
 def run_overrides(folder: Path, s: dict) -> list[str]:
     return [f"data.name=folder", f"data.path={folder}", "data.lazy=true",
-            f"data.image_size={s['size']}", "data.eval_images=400",
+            f"data.image_size={s['size']}", "data.eval_images=400", f"data.batch_size={s['batch_size']}",
             f"train.epochs={s['train_epochs']}", f"search.population={s['population']}",
             f"search.generations={s['generations']}", "search.screen_factor=1",
             "search.predictor=false", "search.supernet_epochs=0", "search.sensitivity=false",
@@ -47,52 +53,17 @@ def run_overrides(folder: Path, s: dict) -> list[str]:
             "winners=1", "export.int8=false", "device=host-ort"]
 
 
-def tree_rss_mb(root: int) -> float:
-    """Resident memory of `root` and every descendant, in MiB (0 once it has exited)."""
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        parents.setdefault(ppid, []).append(int(entry))
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        todo += parents.get(pid, [])
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return total / 1024
-
-
 def timed_run(args: list[str], env: dict, log: Path) -> dict:
-    """One `edgeprune run` child: wall time, peak process-tree RSS, exit code."""
-    peak, done = [0.0], threading.Event()
+    """One `edgeprune run` child: wall time and its memory peaks (bench.memory.watch)."""
     start = time.perf_counter()
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "pipeline", "run", *args], stdout=out,
                                 stderr=subprocess.STDOUT, env=env)
-
-        def sample():
-            while not done.wait(0.2):
-                peak[0] = max(peak[0], tree_rss_mb(proc.pid))
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        code = proc.wait()
-        done.set()
-        sampler.join()
-    if code != 0:
+        peaks = watch(proc)
+    if proc.returncode != 0:
         sys.stderr.write(log.read_text()[-3000:])
-        raise SystemExit(f"large_input: `edgeprune run` exited {code}; its log: {log}")
-    return {"wall_s": time.perf_counter() - start, "peak_tree_rss_mb": peak[0]}
+        raise SystemExit(f"large_input: `edgeprune run` exited {proc.returncode}; its log: {log}")
+    return {"wall_s": time.perf_counter() - start, **peaks}
 
 
 def front_of(run_dir: Path) -> list[dict]:
@@ -137,16 +108,19 @@ def main(argv=None) -> dict:
                                     f"search.executor={executor}"], env, work / f"{executor}.log")
         runs[executor]["front"] = front_of(out)
     result = {"model": MODEL, "images": s["images"], "image_size": s["size"],
+              "batch_size": s["batch_size"],
               "in_memory_pixels_mb": s["images"] * 3 * s["size"] ** 2 * 4 / 2 ** 20,
               "warm_run": warm, "runs": runs,
               "same_front": same_front(runs["local"]["front"], runs["ray"]["front"]),
               "front_size": len(runs["local"]["front"])}
     for name, r in runs.items():
-        status(f"large_input: {name}: wall {r['wall_s']:.0f} s, peak tree RSS "
-               f"{r['peak_tree_rss_mb']:.0f} MB, front of {len(r['front'])}")
+        status(f"large_input: {name}: wall {r['wall_s']:.0f} s, peak tree PSS "
+               f"{r['peak_tree_pss_mb']:.0f} MB (RSS sum {r['peak_tree_rss_mb']:.0f}, largest "
+               f"process {r['peak_largest_rss_mb']:.0f}), front of {len(r['front'])}")
     status(f"large_input: same front local vs ray: {result['same_front']}")
-    write_result("large_input", args.smoke, result, config={**s, "overrides": [o for o in overrides if not o.startswith("data.path=")]},
-                 seed=0, devices=[])
+    kept = [o for o in overrides if not o.startswith("data.path=")]
+    write_result("large_input", args.smoke, result, config={**s, "overrides": kept}, seed=0,
+                 devices=[])
     return result
 
 

@@ -9,7 +9,8 @@ is read with data.lazy=true. A child process does what a run does with it: load_
 epoch of baseline training (resnet20-tiny through the recover loop, which indexes LazyImages;
 by default 60 steps timed and scaled to the epoch: a whole one takes minutes on 2 cores), validation
 and test accuracy on the bounded eval subsets, then one epoch streamed by Splits.loader with
-worker processes. The child's peak RSS (and its workers') is read from getrusage.
+worker processes. The child's peak RSS (and its workers') is read from getrusage, and the whole
+tree's peak PSS (the child and its workers at once, shared pages split) is sampled from /proc.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import time
 from pathlib import Path
 
 from bench.common import work_dir, write_result
+from bench.memory import watch
 from pipeline.progress import status
 
 
@@ -108,19 +110,24 @@ def main(argv=None) -> int:
     status(f"lazy_memory: {n} images at {args.size}x{args.size} in {folder}")
     env = dict(os.environ, OMP_NUM_THREADS="1", EDGEPRUNE_NO_PROGRESS="1")
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "bench.lazy_memory", "--child", str(folder),
-                           "--size", str(args.size), "--workers", str(args.workers),
-                           "--train-steps", str(args.train_steps)],
-                          capture_output=True, text=True, env=env)
+    log = folder.parent / "child.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "bench.lazy_memory", "--child", str(folder),
+                                 "--size", str(args.size), "--workers", str(args.workers),
+                                 "--train-steps", str(args.train_steps)],
+                                stdout=out, stderr=subprocess.STDOUT, text=True, env=env)
+        tree = watch(proc)    # the child and its loader workers together
     if proc.returncode != 0:
-        sys.stderr.write(proc.stderr)
+        sys.stderr.write(log.read_text()[-3000:])
         return proc.returncode
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result = json.loads(log.read_text().strip().splitlines()[-1])
+    result.update(tree)
     result["wall_s"] = time.perf_counter() - start
     result["images"], result["image_size"] = n, args.size
     # What the in-memory reader would hold for the same folder: float32 pixels alone.
     result["in_memory_pixels_mb"] = n * 3 * args.size ** 2 * 4 / 2 ** 20
-    status(f"lazy_memory: peak RSS {result['peak_rss_mb']:.0f} MB (a worker at most "
+    status(f"lazy_memory: peak PSS of the process tree {tree['peak_tree_pss_mb']:.0f} MB; the "
+           f"run's own peak RSS {result['peak_rss_mb']:.0f} MB (a worker at most "
            f"{result['worker_peak_rss_mb']:.0f} MB), train epoch {result['train_epoch_s']:.1f} s, "
            f"loader epoch {result['loader_epoch_s']:.1f} s")
     write_result("lazy_memory", args.smoke, result, config=vars(args), seed=0, devices=[])

@@ -279,6 +279,10 @@ def write_readme(smoke: bool = False) -> Path:
         rank = read_result(f"estimate_rank_{data}", smoke)
         if rank:
             lines += estimate_section(rank)
+    from bench.readme_scale import scale_section
+
+    lines += scale_section(*(read_result(name, smoke)
+                             for name in ("lazy_memory", "board_pool", "large_input")))
     missing = [name for name, r in (("search_quality", q), ("measurement", m),
                                      ("search_cost", c), ("export_parity", e)) if r is None]
     lines += closing(q, run, missing)

@@ -35,9 +35,10 @@ class MobileNetV2(nn.Module):
                 (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
 
     def __init__(self, num_classes: int = 10, in_channels: int = 3, settings=None,
-                 stem: int = 32, last: int = 1280):
+                 stem: int = 32, last: int = 1280, stem_stride: int = 1):
         super().__init__()
-        layers = [_conv_bn(in_channels, stem, 3, 1, 1, nn.ReLU6)]
+        # stem_stride 2 is ImageNet's stem (for 96-224 pixel inputs); 1 keeps CIFAR's 32x32 maps
+        layers = [_conv_bn(in_channels, stem, 3, stem_stride, 1, nn.ReLU6)]
         cin = stem
         for t, c, n, s in settings or self.SETTINGS:
             for i in range(n):
