@@ -34,11 +34,14 @@ def run_file(path, x: np.ndarray) -> np.ndarray:
     raise UserError(f"'{path}' is neither .onnx nor .tflite; cannot run it")
 
 
-def torch_logits(model, x, batch_size: int = 256) -> np.ndarray:
+def torch_logits(model, x, batch_size: int | None = None) -> np.ndarray:
     import torch
+
+    from pipeline.batching import inference_batch
 
     model = model.eval()
     x = torch.as_tensor(x, dtype=torch.float32)
+    batch_size = batch_size or inference_batch(x)
     with torch.no_grad():
         return torch.cat([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]).numpy()
 

@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 
-def evaluate(model, x, y, batch_size: int = 256) -> float:
+def evaluate(model, x, y, batch_size: int | None = None) -> float:
     """Top-1 accuracy in [0, 1] of `model` on tensors x (N,C,H,W) and y (N,), eval mode, no grad.
+    `batch_size` None: bounded by pixels (pipeline.batching), so large images fit in memory.
 
     The model's train/eval mode is restored afterwards, so a training loop can call this.
     """
     import torch
 
+    from pipeline.batching import inference_batch
     from pipeline.recover.compute import placed, to_device
 
     n = int(y.shape[0])
     if n == 0:
         return 0.0
+    batch_size = batch_size or inference_batch(x)
     was_training = model.training
     model.eval()
     correct = 0
