@@ -14,3 +14,10 @@ def inference_batch(x, most: int = MOST_IMAGES) -> int:
     """Images per forward pass for inputs shaped like `x` (N, C, H, W)."""
     height, width = int(x.shape[-2]), int(x.shape[-1])
     return max(1, min(most, PIXELS_PER_PASS // max(1, height * width)))
+
+
+def calibration_slices(x, images: int = 512, most: int = 64) -> list:
+    """The first `images` of `x` in forward passes of at most `most` (BN re-calibration):
+    64 a pass up to 128x128, fewer above, so the same images calibrate at any size."""
+    step, n = inference_batch(x, most), min(images, len(x))
+    return [x[i:min(i + step, n)] for i in range(0, n, step)]

@@ -18,7 +18,8 @@ HELP = {
     "data.image_size": (">= 1", "side in pixels images are resized to"),
     "data.val_fraction": ("(0, 1)", "share of the images held out for validation"),
     "data.test_fraction": ("(0, 1)", "share of the images held out for the test"),
-    "data.batch_size": (">= 1", "batch size of training and evaluation"),
+    "data.batch_size": (">= 1", "images per training step (baseline, supernet, distillation); "
+                        "lower it for large images: activations grow with it"),
     "model.name": ("zoo name | package.module:factory", "the model to prune "
                    "(`edgeprune inspect --list`)"),
     "model.weights": (".pt | .pth | .safetensors", "its trained state_dict; empty: train one"),

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pipeline.atomic import write_text_atomic
+from pipeline.batching import calibration_slices
 from pipeline.progress import status
 from pipeline.search.winners import knee
 
@@ -153,7 +154,7 @@ def _recover(cfg, base_model, ev, splits, importance, batches=None, supernet=Non
     example = torch.zeros(splits.input_shape)
     student = None  # the soft schedules start from the unpruned model
     if cfg.recover.method == "kd":
-        calib = [splits.x_train[i:i + 64] for i in range(0, 512, 64)]
+        calib = calibration_slices(splits.x_train)
         student = recalibrate_bn(apply_genome(base_model, ev.channels, example,
                                               importance=importance, batches=batches), calib)
         if supernet is not None:

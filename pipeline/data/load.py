@@ -36,7 +36,9 @@ def load_data(cfg, seed: int, in_channels: int | None = None):
     """cfg: a DataConfig. in_channels: the model's first layer's, for data.channels=auto."""
     check_config(cfg)
     try:
-        return _load(cfg, seed, in_channels)
+        splits = _load(cfg, seed, in_channels)
+        splits.batch_size = int(getattr(cfg, "batch_size", 64))
+        return splits
     except OSError as exc:  # unreadable, permission denied, a name too long for the system...
         where = _short(exc.filename or cfg.path)
         raise UserError(f"cannot read the data at '{where}' ({exc.strerror or exc}); check "

@@ -34,6 +34,7 @@ class Splits:
     test_from_source: bool = False
     lazy: bool = False
     datasets: dict = field(default_factory=dict)   # lazy only: part -> ImageFiles
+    batch_size: int = 64     # data.batch_size: every training loop's batch unless told otherwise
 
     @property
     def input_shape(self) -> tuple[int, int, int, int]:

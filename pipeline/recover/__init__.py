@@ -28,7 +28,7 @@ def student_genome(student, example_inputs) -> dict:
 
 
 def recover(student, teacher, splits, cfg, seed: int, genome: dict | None = None,
-            example_inputs=None, importance: str = "l1", batch_size: int = 64,
+            example_inputs=None, importance: str = "l1", batch_size: int | None = None,
             finetune_epochs: int = 0):
     """Recover accuracy after pruning; returns (model, History).
 

@@ -54,7 +54,7 @@ def make_kd_loss(student, teacher, cfg, example_input):
 
 
 def distill(student, teacher, splits, cfg, seed: int, max_steps: int | None = None,
-            val_limit: int = 0, batch_size: int = 64, epochs: int | None = None):
+            val_limit: int = 0, batch_size: int | None = None, epochs: int | None = None):
     """Fine-tune `student` (in place) by distillation from `teacher`; keep the best-on-val state.
 
     cfg: a RecoverConfig (epochs, lr, temperature, alpha, feature_weight, patience).

@@ -23,7 +23,7 @@ class LoopSettings:
     epochs: int
     lr: float
     weight_decay: float = 5e-4
-    batch_size: int = 64
+    batch_size: int | None = None  # None: the data's (splits.batch_size, data.batch_size)
     patience: int = 0            # 0: never stop early
     max_steps: int | None = None  # a fixed number of steps instead of epochs (GA fine-tune)
     val_limit: int = 0           # 0: the whole validation split
@@ -105,7 +105,8 @@ def _fit(model, splits, loss_fn, settings, seed, device, extra_params, on_epoch_
     opt = torch.optim.SGD(params, lr=s.lr, momentum=s.momentum, nesterov=s.momentum > 0,
                           weight_decay=s.weight_decay)
     n_train = splits.x_train.shape[0]
-    steps_per_epoch = max(1, n_train // s.batch_size + (1 if n_train % s.batch_size > 1 else 0))
+    batch_size = s.batch_size or splits.batch_size
+    steps_per_epoch = max(1, n_train // batch_size + (1 if n_train % batch_size > 1 else 0))
     total_steps = s.max_steps if s.max_steps else max(1, s.epochs * steps_per_epoch)
     epochs = math.ceil(total_steps / steps_per_epoch) if s.max_steps else s.epochs
     x_val, y_val = splits.x_val, splits.y_val
@@ -119,7 +120,7 @@ def _fit(model, splits, loss_fn, settings, seed, device, extra_params, on_epoch_
     for epoch in bar:
         model.train()
         loss_sum, loss_n = 0.0, 0
-        for xb, yb in batches(splits.x_train, splits.y_train, s.batch_size, gen):
+        for xb, yb in batches(splits.x_train, splits.y_train, batch_size, gen):
             if step >= total_steps:
                 break
             for group in opt.param_groups:  # cosine from lr to 0 over the whole run

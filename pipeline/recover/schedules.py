@@ -42,7 +42,7 @@ def decay_factor(method: str, epoch: int, soft_total: int) -> float:
 
 
 def soft_to_hard(teacher, splits, cfg, seed: int, genome: dict, example_inputs, method: str,
-                 importance: str = "l1", batch_size: int = 64, finetune_epochs: int = 0):
+                 importance: str = "l1", batch_size: int | None = None, finetune_epochs: int = 0):
     """Run `method` from a copy of `teacher`; return (pruned model, History).
 
     finetune_epochs: distillation epochs after the cut for sfp/asrfp (ghfp's hard phase is

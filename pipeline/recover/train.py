@@ -4,7 +4,7 @@ from __future__ import annotations
 from pipeline.recover.loop import LoopSettings, fit
 
 
-def train_baseline(model, splits, cfg, seed: int, batch_size: int = 64, patience: int = 0,
+def train_baseline(model, splits, cfg, seed: int, batch_size: int | None = None, patience: int = 0,
                    label_smoothing: float = 0.0):
     """Train `model` (in place) on splits.x_train with cross-entropy; keep the best-on-val state.
 

@@ -21,10 +21,14 @@ from pipeline.search.records import (BASELINE, DEVICE_SOURCES, SENSITIVITY, Eval
 
 
 def calibration_batches(splits, n_batches: int, seed: int, batch_size: int = 64) -> list:
-    """Fixed (x, y) training batches: the same genome always gets the same BN statistics."""
+    """Fixed (x, y) training batches: the same genome always gets the same BN statistics.
+    n_batches x batch_size images, in passes bounded by pixels (pipeline.batching)."""
     import torch
 
+    from pipeline.batching import inference_batch
+
     n = min(len(splits.x_train), n_batches * batch_size)
+    batch_size = inference_batch(splits.x_train, most=batch_size)
     order = torch.randperm(len(splits.x_train), generator=torch.Generator().manual_seed(seed))[:n]
     return [(splits.x_train[order[i:i + batch_size]], splits.y_train[order[i:i + batch_size]])
             for i in range(0, n, batch_size)]

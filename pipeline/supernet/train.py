@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.batching import calibration_slices
+
 
 def sample_genome(genes, rng: np.random.Generator) -> dict[str, int]:
     """A genome at a random overall keep level (uniform), each group jittered around it."""
@@ -59,7 +61,7 @@ def train_supernet(base_model, genes, order: dict[str, list[int]], splits, recov
         masks.set(None)
         return loss / len(subnets)
 
-    calib = [splits.x_train[i:i + 64] for i in range(0, min(512, len(splits.x_train)), 64)]
+    calib = calibration_slices(splits.x_train)
 
     def widest_model(model):
         # The running BN statistics mix every width trained, so no width is right with them:
