@@ -84,6 +84,8 @@ def same_front(a: list[dict], b: list[dict], tol: float = 1e-6) -> bool:
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--also-batch", type=int, nargs="*", default=[8], metavar="N",
+                    help="also a local run at data.batch_size=N, for its memory (default 8)")
     args = ap.parse_args(argv)
     s = SMOKE if args.smoke else FULL
     work = work_dir(args.smoke, "large_input")
@@ -107,6 +109,15 @@ def main(argv=None) -> dict:
         runs[executor] = timed_run(["--model", MODEL, "--out", str(out), *overrides,
                                     f"search.executor={executor}"], env, work / f"{executor}.log")
         runs[executor]["front"] = front_of(out)
+    for batch in args.also_batch:
+        # memory only: the same local run with a smaller training batch (its own baseline)
+        status(f"large_input: local run at data.batch_size={batch}")
+        out = work / f"run-local-batch{batch}"
+        shutil.rmtree(out, ignore_errors=True)
+        runs[f"local-batch{batch}"] = {"batch_size": batch, **timed_run(
+            ["--model", MODEL, "--out", str(out), *overrides, f"data.batch_size={batch}"], env,
+            work / f"local-batch{batch}.log")}
+        runs[f"local-batch{batch}"]["front"] = front_of(out)
     result = {"model": MODEL, "images": s["images"], "image_size": s["size"],
               "batch_size": s["batch_size"],
               "in_memory_pixels_mb": s["images"] * 3 * s["size"] ** 2 * 4 / 2 ** 20,
@@ -119,7 +130,8 @@ def main(argv=None) -> dict:
                f"process {r['peak_largest_rss_mb']:.0f}), front of {len(r['front'])}")
     status(f"large_input: same front local vs ray: {result['same_front']}")
     kept = [o for o in overrides if not o.startswith("data.path=")]
-    write_result("large_input", args.smoke, result, config={**s, "overrides": kept}, seed=0,
+    write_result("large_input", args.smoke, result,
+                 config={**s, "overrides": kept, "also_batch": args.also_batch}, seed=0,
                  devices=[])
     return result
 

@@ -44,11 +44,16 @@ def large_rows(r: dict) -> list[str]:
                       f"{run['peak_largest_rss_mb']:,.0f} MB)")
         else:   # written before the bench sampled PSS
             memory = f"peak RSS summed per process {run['peak_tree_rss_mb']:,.0f} MB"
-        batch = f", batch {r['batch_size']}" if r.get("batch_size") else ""
+        batch = run.get("batch_size") or r.get("batch_size")
+        executor = "local" if name.startswith("local") else name
+        what = (f"same front as local for the same seed: **{r['same_front']}**"
+                if name in ("local", "ray") else "memory at a smaller training batch")
+        if "peak_tree_pss_mb" in run:
+            what += f"; {'under' if run['peak_tree_pss_mb'] < 2048 else 'over'} the 2 GB bound"
         rows.append(f"| `{r['model']}` at {r['image_size']}x{r['image_size']}, {r['images']} "
-                    f"images, search.executor={name}{batch} | {memory} | whole run "
-                    f"{run['wall_s']:.0f} s | same front as local for the same seed: "
-                    f"**{r['same_front']}** ({_when(r)}) |")
+                    f"images, search.executor={executor}"
+                    f"{f', data.batch_size={batch}' if batch else ''} | {memory} | whole run "
+                    f"{run['wall_s']:.0f} s | {what} ({_when(r)}) |")
     return rows
 
 

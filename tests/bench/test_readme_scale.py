@@ -24,8 +24,12 @@ def test_pool_and_large_input_rows():
             "two_boards_median_s": 22.0, "ratio": 0.55}
     run = {"wall_s": 300, "peak_tree_pss_mb": 1800, "peak_tree_rss_mb": 2500,
            "peak_largest_rss_mb": 1400}
+    small = {**run, "batch_size": 8, "peak_tree_pss_mb": 2100}
     large = {**WHEN, "model": "m", "image_size": 224, "images": 400, "batch_size": 16,
-             "runs": {"local": run, "ray": run}, "same_front": True}
+             "runs": {"local": run, "ray": run, "local-batch8": small}, "same_front": True}
     text = "\n".join(scale_section(None, pool, large))
-    assert "ratio **0.55**" in text and "search.executor=ray, batch 16" in text
+    assert "ratio **0.55**" in text and "search.executor=ray, data.batch_size=16" in text
     assert text.count("peak PSS of the process tree 1,800 MB") == 2
+    assert text.count("under the 2 GB bound") == 2
+    (row,) = [line for line in text.splitlines() if "data.batch_size=8" in line]
+    assert "search.executor=local," in row and "over the 2 GB bound" in row
