@@ -63,9 +63,15 @@ def export_tflite_many(models: list, example_input, paths: list, workers: int = 
     from concurrent.futures.process import BrokenProcessPool
 
     pool = _get_pool(workers, len(models))
-    futures = {pool.submit(_convert, m, example_input, str(p)): i
-               for i, (m, p) in enumerate(zip(models, paths))}
+    futures, here = {}, []
+    for i, (m, p) in enumerate(zip(models, paths)):
+        try:
+            futures[pool.submit(_convert, _to_bytes(m, example_input), str(p))] = i
+        except Exception:  # noqa: BLE001 - cannot be pickled (a class defined in a function)
+            here.append(i)
     done: list[Path | None] = [None] * len(models)
+    for i in here:   # converted in this process, while the workers convert the rest
+        done[i] = export_tflite(models[i], example_input, paths[i])
     try:
         for future in progress(as_completed(futures), total=len(futures),
                                desc=f"TFLite conversion ({workers} workers)", unit="model"):
@@ -128,7 +134,20 @@ def _init_worker() -> None:
     torch.set_num_threads(1)
 
 
-def _convert(model, example_input, path: str) -> str:
+def _to_bytes(model, example_input) -> bytes:
+    """The model and input as one plain pickle, made here. Handed to the pool as they are,
+    torch would move every tensor into shared memory and keep a file descriptor open for each
+    while the model lives: 200 models of a predictor fit ran out of descriptors (EMFILE)."""
+    import pickle
+
+    return pickle.dumps((model, example_input), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _convert(blob: bytes, path: str) -> str:
+    import pickle
+
     from pipeline.export.tflite_export import export_tflite
 
+    # bytes this run's parent process made from its own objects a moment ago, never a file
+    model, example_input = pickle.loads(blob)
     return str(export_tflite(model, example_input, path))

@@ -83,3 +83,24 @@ def test_failed_conversion_in_a_worker_is_one_clear_error(tmp_path, pruned_model
                                workers=2)
     finally:
         shutdown()
+
+
+def test_models_handed_to_workers_hold_no_file_descriptors(tmp_path, pruned_models):
+    """torch's own pickling for worker processes keeps one descriptor open per tensor while
+    the model lives; a 200-model predictor fit ran out of them. The pool must not."""
+    import os
+
+    from pipeline.export.tflite_pool import export_tflite_many, shutdown
+
+    models, example = pruned_models
+    tensors = sum(1 for m in models for _ in m.state_dict())
+    try:
+        export_tflite_many(models[:1] * 2, example, [tmp_path / "w0.tflite", tmp_path / "w1.tflite"],
+                           workers=2)   # the pool and its pipes exist before counting
+        before = len(os.listdir("/proc/self/fd"))
+        export_tflite_many(models, example, [tmp_path / f"m{i}.tflite" for i in range(3)],
+                           workers=2)
+        after = len(os.listdir("/proc/self/fd"))
+    finally:
+        shutdown()
+    assert after - before < tensors // 2, (before, after, tensors)
