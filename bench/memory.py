@@ -33,6 +33,13 @@ def _kib(text: str, key: str) -> int:
     return 0
 
 
+def _program(pid: int) -> str:
+    """What the process is, without its paths: `python -m pipeline`, `ray::_run_task`."""
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    words = [os.path.basename(argv[0])] + [a for a in argv[1:3] if a and "/" not in a]
+    return " ".join(words).strip()[:60]
+
+
 def tree_memory_mb(root: int) -> dict:
     """`root` and every descendant now, in MiB: summed PSS, summed RSS, the largest RSS and the
     command of that process (all 0 once it has exited)."""
@@ -46,8 +53,7 @@ def tree_memory_mb(root: int) -> dict:
             one_rss = _kib(Path(f"/proc/{pid}/status").read_text(), "VmRSS:")
             pss += _kib(Path(f"/proc/{pid}/smaps_rollup").read_text(), "Pss:")
             if one_rss > largest:
-                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-                largest, largest_cmd = one_rss, cmd.decode(errors="replace")[:120]
+                largest, largest_cmd = one_rss, _program(pid)
             rss += one_rss
         except OSError:
             pass

@@ -13,12 +13,9 @@ def lazy_rows(r: dict) -> list[str]:
     per_epoch = f"{r['train_epoch_s']:.0f} s" + (" (extrapolated from "
                                                   f"{r['train_steps']} steps)"
                                                   if r.get("train_epoch_extrapolated") else "")
-    peak = r.get("peak_tree_pss_mb", r["peak_rss_mb"])
+    peak = r["peak_tree_pss_mb"]
     memory = (f"peak PSS of the process tree {peak:,.0f} MB (the run's own peak RSS "
-              f"{r['peak_rss_mb']:,.0f} MB, a loader worker {r['worker_peak_rss_mb']:,.0f} MB)"
-              if "peak_tree_pss_mb" in r else
-              f"peak RSS {r['peak_rss_mb']:,.0f} MB (a loader worker "
-              f"{r['worker_peak_rss_mb']:,.0f} MB)")
+              f"{r['peak_rss_mb']:,.0f} MB, a loader worker {r['worker_peak_rss_mb']:,.0f} MB)")
     verdict = "under" if peak < 2048 else "over"
     return [f"| image folder, {r['images']:,} images at {r['image_size']}x{r['image_size']}, "
             f"read lazily, {r['config']['workers']} loader workers | {memory}; read whole as "
@@ -38,18 +35,14 @@ def pool_rows(r: dict) -> list[str]:
 def large_rows(r: dict) -> list[str]:
     rows = []
     for name, run in r["runs"].items():
-        if "peak_tree_pss_mb" in run:
-            memory = (f"peak PSS of the process tree {run['peak_tree_pss_mb']:,.0f} MB (RSS summed "
-                      f"per process {run['peak_tree_rss_mb']:,.0f} MB; largest process "
-                      f"{run['peak_largest_rss_mb']:,.0f} MB)")
-        else:   # written before the bench sampled PSS
-            memory = f"peak RSS summed per process {run['peak_tree_rss_mb']:,.0f} MB"
+        memory = (f"peak PSS of the process tree {run['peak_tree_pss_mb']:,.0f} MB (RSS summed "
+                  f"per process {run['peak_tree_rss_mb']:,.0f} MB; largest process "
+                  f"{run['peak_largest_rss_mb']:,.0f} MB)")
         batch = run.get("batch_size") or r.get("batch_size")
         executor = "local" if name.startswith("local") else name
         what = (f"same front as local for the same seed: **{r['same_front']}**"
                 if name in ("local", "ray") else "memory at a smaller training batch")
-        if "peak_tree_pss_mb" in run:
-            what += f"; {'under' if run['peak_tree_pss_mb'] < 2048 else 'over'} the 2 GB bound"
+        what += f"; {'under' if run['peak_tree_pss_mb'] < 2048 else 'over'} the 2 GB bound"
         rows.append(f"| `{r['model']}` at {r['image_size']}x{r['image_size']}, {r['images']} "
                     f"images, search.executor={executor}"
                     f"{f', data.batch_size={batch}' if batch else ''} | {memory} | whole run "
