@@ -1,8 +1,8 @@
-"""How many images one no-grad forward pass takes (evaluation, parity checks).
+"""How many images one no-grad forward pass takes (evaluation, parity checks, BN re-calibration).
 
 A fixed count does not scale with the input: 256 images of 224x224 through a MobileNetV2 hold
 several GB of activations at once. The batch is bounded by pixels instead: 256 images up to
-64x64, fewer as images grow (81 at 114x114, 20 at 224x224). Accuracy does not depend on it.
+64x64, fewer as images grow (113 at 96x96, 20 at 224x224). Accuracy does not depend on it.
 """
 from __future__ import annotations
 
