@@ -266,11 +266,15 @@ def write_readme(smoke: bool = False) -> Path:
         blend = read_result(name, smoke)
         if blend:
             lines += criteria_blend(blend)
-    from bench.readme_seeds import estimate_section, screened_section, seeds_section
+    from bench.readme_seeds import (estimate_section, predictor_section, screened_section,
+                                    seeds_section)
 
     screened = read_result("screened_search", smoke)
     if screened:
         lines += screened_section(screened)
+    predictor = read_result("predictor_accuracy", smoke)
+    if predictor:
+        lines += predictor_section(predictor)
 
     for data in ("fashion_mnist", "digits"):
         seeds = read_result(f"search_seeds_{data}", smoke)

@@ -117,3 +117,25 @@ def screened_section(r: dict) -> list[str]:
                     f"{_f(m['hypervolume_vs_all'], '{:.3f}')} | "
                     f"{_f(m['fastest_within_gap_median'])} |")
     return lines + [""]
+
+
+def predictor_section(r: dict) -> list[str]:
+    """`python -m bench.predictor_accuracy`: each cell's fit and its error on fresh architectures."""
+    c = r["config"]
+    lines = ["## Latency predictor accuracy", "",
+             f"`edgeprune predictor fit` on {c['fit_n']} random architectures (min keep "
+             f"{c['min_keep']}, input {c['input_shape']}), then `predictor eval` on {c['eval_n']} "
+             f"fresh ones, per model and device, on a fresh latency cache; the target is "
+             f">= {r['target_within_10pct']:.0%} within ±10%. Latencies are single measurements "
+             f"of a shared host, so a cell moves between runs with the host's load. {_commit(r)}.",
+             "", "| model | device | fit: architectures, s | within ±5% | within ±10% | median "
+             "error | worst | plot | what it shows |", "|---|---|---|---|---|---|---|---|---|"]
+    for model, profiles in r["cells"].items():
+        for profile, cell in profiles.items():
+            e, fit = cell["eval"], cell["fit"]
+            say = "Meets the target." if cell["meets_target"] else "Below the target."
+            lines.append(f"| {model} | {profile} | {fit['samples']}, {fit['seconds']:.0f} s | "
+                         f"{e['within_5pct']:.0%} | {e['within_10pct']:.0%} | "
+                         f"{e['median_abs_rel']:.1%} | {e['worst_abs_rel']:.0%} | "
+                         f"[png](results/{cell['plot']}) | {say} |")
+    return lines + [""]
