@@ -2,11 +2,7 @@
 a pool of boards, and a 224x224 user model with the local and the Ray executor."""
 from __future__ import annotations
 
-
-def _when(r: dict) -> str:
-    load = (r.get("load_average") or [float("nan")])[0]
-    return (f"commit `{r.get('git_commit', '?')[:10]}`, finished {r.get('finished_utc', '?')}, "
-            f"1-min load average {load:.1f} on {r.get('cpu_count') or 2} cores")
+from bench.readme import _commit
 
 
 def lazy_rows(r: dict) -> list[str]:
@@ -21,7 +17,7 @@ def lazy_rows(r: dict) -> list[str]:
             f"read lazily, {r['config']['workers']} loader workers | {memory}; read whole as "
             f"float32 the pixels alone would be {r['in_memory_pixels_mb']:,.0f} MB | one "
             f"training epoch {per_epoch}; one pass of the loader alone {r['loader_epoch_s']:.0f} s "
-            f"| {verdict} the 2 GB bound ({_when(r)}) |"]
+            f"| {verdict} the 2 GB bound ({_commit(r)}) |"]
 
 
 def pool_rows(r: dict) -> list[str]:
@@ -29,7 +25,7 @@ def pool_rows(r: dict) -> list[str]:
             f"median of {r['rounds']} rounds | - | one board {r['one_board_median_s']:.1f} s, "
             f"two boards {r['two_boards_median_s']:.1f} s: ratio **{r['ratio']:.2f}** | both "
             f"boards are qemu on this host's 2 cores, so this shows how well the pool overlaps "
-            f"its boards, not what two real boards gain ({_when(r)}) |"]
+            f"its boards, not what two real boards gain ({_commit(r)}) |"]
 
 
 def large_rows(r: dict) -> list[str]:
@@ -46,7 +42,7 @@ def large_rows(r: dict) -> list[str]:
         rows.append(f"| `{r['model']}` at {r['image_size']}x{r['image_size']}, {r['images']} "
                     f"images, search.executor={executor}"
                     f"{f', data.batch_size={batch}' if batch else ''} | {memory} | whole run "
-                    f"{run['wall_s']:.0f} s | {what} ({_when(r)}) |")
+                    f"{run['wall_s']:.0f} s | {what} ({_commit(r)}) |")
     return rows
 
 
