@@ -23,8 +23,12 @@ HV_LATENCY_SPAN = 1.0      # ... and no slower than the baseline
 class Finisher:
     """Recovers each architecture once (by key) and exports it once per format."""
 
-    def __init__(self, inputs, recover_cfg, recover_steps: int, seed: int, workdir: Path):
+    def __init__(self, inputs, recover_cfg, recover_steps: int, seed: int, workdir: Path,
+                 test=None):
+        """test: (images, labels) to judge every file on instead of the splits' test part
+        (bench.common.full_test_split)."""
         self.splits, self.base_model, self.base_info = inputs
+        self.test = test if test is not None else (self.splits.x_test, self.splits.y_test)
         self.recover_cfg, self.steps = recover_cfg, recover_steps
         self.seed, self.workdir = seed, Path(workdir)
         self.models: dict[str, object] = {}
@@ -90,7 +94,7 @@ class Finisher:
         paths = [base_path] + sorted(set(files.values()), key=str)
         status(f"measuring {len(paths)} files on {device.profile.name}, {rounds} interleaved rounds")
         latency = measure_interleaved(device, paths, self.splits.input_shape, rounds)
-        x_test, y_test = self.splits.x_test.numpy(), self.splits.y_test.numpy()
+        x_test, y_test = self.test[0].numpy(), self.test[1].numpy()
 
         def test_accuracy(path):
             return float(np.mean(run_file(path, x_test).argmax(1) == y_test))
@@ -112,7 +116,7 @@ class Finisher:
             rows[result.method] = {"evaluated": result.evaluated, "wall_s": result.wall_s,
                                    "front_estimates": result.front, "points": points,
                                    **summarize_method(points, base)}
-        return {"baseline": base, "methods": rows}
+        return {"baseline": base, "methods": rows, "test_images": int(len(y_test))}
 
 
 def summarize_method(points: list[dict], base: dict) -> dict:

@@ -17,7 +17,8 @@ import dataclasses
 import time
 
 from bench import quality_methods as qm
-from bench.common import Stopwatch, device_facts, load_bench_inputs, work_dir, write_result
+from bench.common import (Stopwatch, device_facts, full_test_split, load_bench_inputs, work_dir,
+                          write_result)
 from bench.quality_finish import Finisher, head_to_head
 from pipeline.progress import status
 
@@ -75,7 +76,9 @@ def bench_model(model: str, s: dict, smoke: bool) -> dict:
     # architectures the same way (it was trained at single-channel granularity).
     status(f"[{model}] supernet shared by every method")
     supernet, supernet_dir = qm.shared_supernet(cfg, inputs, work / "shared")
-    ga_args = dict(per_method=s["per_method"], gap=s["estimate_gap"], supernet_dir=supernet_dir)
+    span = s.get("front_span", 0.5)
+    ga_args = dict(per_method=s["per_method"], gap=s["estimate_gap"], supernet_dir=supernet_dir,
+                   span=span)
 
     # Device-independent methods: run once, scored on every profile.
     status(f"[{model}] FLOPs-driven GA, round_to 8")
@@ -99,7 +102,8 @@ def bench_model(model: str, s: dict, smoke: bool) -> dict:
     rand_cfg = qm.search_config(cfg, "flops", 1)
     rand_evaluator, rand_evals, rand_s = qm.score_random(rand_cfg, inputs, space1, genomes,
                                                          work / "random", supernet)
-    finisher = Finisher(inputs, cfg.recover, s["recover_steps"], cfg.seed, work / "final")
+    test = full_test_split(cfg, splits) if s.get("full_test") else None
+    finisher = Finisher(inputs, cfg.recover, s["recover_steps"], cfg.seed, work / "final", test)
     out = {"baseline": {"accuracy_val": base_info["accuracy_val"],
                         "accuracy_test": base_info["accuracy_test"],
                         "training": base_info["training"]},
@@ -116,7 +120,7 @@ def bench_model(model: str, s: dict, smoke: bool) -> dict:
                                 profile, device, inputs, work / f"latency-{name}", **ga_args)
             status(f"[{model}] random search: latency of {len(rand_evals)} files on {name}")
             rand = qm.random_search(rand_evaluator, rand_evals, device, base_info, rand_s,
-                                    per_method=s["per_method"], gap=s["estimate_gap"])
+                                    per_method=s["per_method"], gap=s["estimate_gap"], span=span)
         methods = [latency, flops8, flops1, rand, uniform, tp_global]
         with open_device(profile) as device:  # no cache: the final files are measured afresh
             scored = finisher.score(device, methods, s["rounds"])
