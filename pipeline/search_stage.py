@@ -13,7 +13,7 @@ import numpy as np
 from pipeline.errors import UserError
 from pipeline.progress import status
 from pipeline.search.checkpoint import read_evaluations, write_evaluations, write_json_atomic
-from pipeline.search.records import BASELINE, DEVICE_SOURCES
+from pipeline.search.records import BASELINE, DEVICE_SOURCES, genome_key
 from pipeline.devices.stats import latency_dict
 
 
@@ -121,6 +121,8 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
     outlook = open_outlook(cfg, base_model)
     link = _open_predictor(sc, device, base_model, space, splits, run_dir)
     if link is not None:   # what was measured before the GA (baseline, sensitivity probes)
+        link.reference_ms = _reference_now(evaluator, device, base_model,
+                                           genome_key(space.full()))
         link.observe([e for e in evaluator.evaluations() if e.generation < 0])
     if sc.latency_source == "predicted":
         evaluator.latency_model = link.latency_model
@@ -237,6 +239,17 @@ def _open_predictor(sc, device, base_model, space, splits, run_dir: Path):
     else:   # the stored one as loaded (fitted once, by the same from_dict a resume uses)
         write_json_atomic(start, link.predictor.to_dict())
     return link
+
+
+def _reference_now(evaluator, device, base_model, key: str) -> float:
+    """The unpruned model's p50 timed now, never taken from the cache: the device's level in
+    this search, which the latency predictor learns its samples against and scales by."""
+    ext = ".tflite" if device.profile.runtime == "tflite" else ".onnx"
+    path = evaluator.workdir / f"{key}{ext}"
+    if not path.is_file():
+        (path,) = evaluator._export_for_device([base_model], [key])
+    (m,) = device.measure([path], tuple(evaluator.splits.input_shape), fresh=True)
+    return float(m.stats.p50_ms)
 
 
 def _measure_once(device, model, example, run_dir: Path) -> dict:

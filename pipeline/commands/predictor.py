@@ -70,9 +70,10 @@ def _print_fit(device: str, shape, report) -> int:
     cv = report.chosen["cv"][f"{report.chosen['feature_set']}/{report.chosen['regressor']}"]
     start = "started from the stored predictor, " if report.reused else ""
     print(f"{device}, input {list(shape)}: {start}{report.added} new architecture(s), "
-          f"{report.measured} measured now, {report.added - report.measured} from the cache, "
+          f"{report.measured} measured now, in chunks between timings of the unpruned model, "
           f"in {report.seconds:.1f} s")
-    print(f"fitted on {report.samples} measurements: {report.chosen['feature_set']} features, "
+    scale = "latency relative to the unpruned model" if report.relative else "absolute latency"
+    print(f"fitted on {report.samples} measurements ({scale}): {report.chosen['feature_set']} features, "
           f"{report.chosen['regressor']} regression; cross-validated {cv['within_10pct']:.0%} "
           f"within ±10%, median error {cv['median_abs_rel']:.1%}; stored in the latency cache")
     return 0

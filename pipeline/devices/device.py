@@ -220,8 +220,10 @@ class Device:
             previous = stats
         self._since_check.clear()
 
-    def measure(self, paths, input_shape) -> list[Measurement]:
-        """Measure every model in one runner session; cached keys are not measured again."""
+    def measure(self, paths, input_shape, fresh: bool = False) -> list[Measurement]:
+        """Measure every model in one runner session; cached keys are not measured again.
+        fresh: measure now whatever the cache holds (the new measurement replaces the cached
+        one): the device's level at this moment, or samples that must share a session."""
         paths = [Path(p) for p in paths]
         input_shape = tuple(int(d) for d in input_shape)
         for path in paths:
@@ -234,7 +236,7 @@ class Device:
             runtime, version = self._runtime_version(path)
             keys.append(cache_key(model_key(path), self.profile.name, runtime, version,
                                   self.profile.threads, self.profile.cores, input_shape))
-        results, todo, first_index = split_cached(keys, self.cache)
+        results, todo, first_index = split_cached(keys, None if fresh else self.cache)
         if todo:
             self._measure_todo(paths, input_shape, todo, results)
             if self.cache:

@@ -101,8 +101,9 @@ class BoardPool:
         return {**self._facts, "pool": {"boards": [b.label for b in self.active],
                                         "set_aside": dict(self.set_aside)}}
 
-    def measure(self, paths, input_shape) -> list[Measurement]:
-        """Measure every model once, spread over the boards; cached keys are not measured."""
+    def measure(self, paths, input_shape, fresh: bool = False) -> list[Measurement]:
+        """Measure every model once, spread over the boards; cached keys are not measured.
+        fresh: as Device.measure (measured now, replacing what the cache holds)."""
         paths = [Path(p) for p in paths]
         input_shape = tuple(int(d) for d in input_shape)
         for path in paths:
@@ -120,7 +121,7 @@ class BoardPool:
                                   f"{facts.get('problems', {}).get(runtime, runtime)}")
             keys.append(cache_key(model_key(path), self.profile.name, runtime, version,
                                   self.profile.threads, self.profile.cores, input_shape))
-        results, todo, first_index = split_cached(keys, self.cache)
+        results, todo, first_index = split_cached(keys, None if fresh else self.cache)
         if todo:
             if self.level_ms is None:
                 results[todo[0]] = self._check_level(paths[todo[0]], input_shape)

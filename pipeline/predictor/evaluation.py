@@ -12,10 +12,14 @@ from pipeline.predictor.model import error_summary
 def evaluate_on(predictor, samples) -> dict:
     """Error summary of `predictor` on held-out `samples`, with every (measured, predicted)."""
     measured = np.asarray([s.latency_ms for s in samples])
-    predicted = predictor.predict([s.channels for s in samples])
+    # each prediction scaled by the reference timed beside its measurement (relative predictor)
+    refs = [s.reference_ms for s in samples]
+    predicted = predictor.predict([s.channels for s in samples],
+                                  refs if all(refs) else None)
     summary = error_summary(predicted / measured - 1)
-    summary["points"] = [{"measured_ms": float(m), "predicted_ms": float(p)}
-                         for m, p in zip(measured, predicted)]
+    summary["relative"] = bool(predictor.relative)
+    summary["points"] = [{"measured_ms": float(m), "predicted_ms": float(p), "reference_ms": r}
+                         for m, p, r in zip(measured, predicted, refs)]
     return summary
 
 

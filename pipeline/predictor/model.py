@@ -7,6 +7,11 @@ the use is "within 10%" at 0.1 ms and at 1 ms alike.
 
 `fit` picks the feature set and regressor by K-fold cross-validation on the samples;
 `update` keeps that choice and only refits, so it costs milliseconds per generation.
+
+When every sample carries its session's reference (the unpruned model's p50 measured beside
+it), the predictor is *relative*: it learns latency / reference, and a prediction is scaled by
+the reference measured now (or, not given one, by the samples' median reference). A host whose
+level moves between fit and use, or during a measuring session, then moves the prediction too.
 """
 from __future__ import annotations
 
@@ -140,28 +145,49 @@ class LatencyPredictor:
                             f"has {len(self.samples)}; run `edgeprune predictor fit` with a larger --n")
         genomes = [s.channels for s in self.samples]
         x = {f: features(self.table, genomes, f) for f in feature_sets}
-        return x, np.asarray([s.latency_ms for s in self.samples])
+        y = np.asarray([s.latency_ms for s in self.samples])
+        if self.relative:
+            y = y / np.asarray([s.reference_ms for s in self.samples])
+        return x, y
 
     @property
     def fitted(self) -> bool:
         return self._model is not None
 
+    @property
+    def relative(self) -> bool:
+        """Learns latency / reference: every sample has its session's reference."""
+        return bool(self.samples) and all(s.reference_ms for s in self.samples)
+
+    @property
+    def reference_ms(self) -> float | None:
+        """The samples' median reference: what a prediction is scaled by when not told."""
+        refs = [s.reference_ms for s in self.samples if s.reference_ms]
+        return float(np.median(refs)) if refs else None
+
     # --- using it --------------------------------------------------------------------------
-    def predict(self, genomes: list[dict]) -> np.ndarray:
-        """Predicted p50 latency in ms, one per genome (vectorised: thousands per second)."""
+    def predict(self, genomes: list[dict], reference_ms=None) -> np.ndarray:
+        """Predicted p50 latency in ms, one per genome (vectorised: thousands per second).
+        reference_ms: the unpruned model's p50 measured now (a number, or one per genome);
+        used by a relative predictor, ignored by one fitted on absolute latencies."""
         if self._model is None:
             raise UserError("the predictor is not fitted yet; call fit() or load a stored one")
         if not genomes:
             return np.zeros(0)
         x = features(self.table, list(genomes), self.chosen["feature_set"])
-        return np.maximum(self._model.predict(x), 1e-6)
+        y = np.maximum(self._model.predict(x), 1e-9)
+        if self.relative:
+            y = y * np.asarray(reference_ms if reference_ms is not None else self.reference_ms,
+                               dtype=float)
+        return np.maximum(y, 1e-6)
 
-    def drifted(self, genome: dict, measured_ms: float, tolerance: float = 0.2) -> bool:
+    def drifted(self, genome: dict, measured_ms: float, tolerance: float = 0.2,
+                reference_ms: float | None = None) -> bool:
         """True when the prediction for `genome` is more than `tolerance` (relative) off the
         measurement: the caller should log it and update() before trusting the next screen."""
         if measured_ms <= 0:
             raise UserError(f"measured latency must be positive, got {measured_ms}")
-        predicted = float(self.predict([genome])[0])
+        predicted = float(self.predict([genome], reference_ms)[0])
         return abs(predicted - measured_ms) / measured_ms > tolerance
 
     # --- JSON (data only; loading refits from the samples) -----------------------------------

@@ -40,10 +40,17 @@ def random_genomes(space, count: int, rng: np.random.Generator, min_keep: float 
     return out
 
 
+REFERENCE_EVERY = 10   # genomes measured between two timings of the unpruned reference
+
+
 def measure_genomes(model, example, genomes: list[dict], device, workdir,
                     export_workers: int = 0, source: str = "profiled") -> tuple[list[LatencySample], int]:
-    """(one sample per genome with its measured p50, how many were really measured rather
-    than taken from the device's cache). Files go to `workdir`, which must outlive the device
+    """(one sample per genome with its measured p50 and its reference, how many were measured).
+
+    Every genome is measured now (a cached value is replaced, not reused), in chunks of
+    REFERENCE_EVERY with the unpruned model timed before and after each chunk: a sample's
+    reference_ms is the geometric mean of the two around it, so it and its reference share
+    the device's level of that minute. Files go to `workdir`, which must outlive the device
     session: the device re-measures its session's first file to check for drift."""
     from pipeline.export.tflite_pool import export_for_runtime
     from pipeline.prune import apply_genome
@@ -54,9 +61,29 @@ def measure_genomes(model, example, genomes: list[dict], device, workdir,
     folder = Path(workdir)
     folder.mkdir(parents=True, exist_ok=True)
     models = [apply_genome(model, g, example) for g in progress(genomes, desc="pruning", unit="arch")]
-    paths = export_for_runtime(models, example, folder, [genome_key(g) for g in genomes],
+    paths = export_for_runtime([model, *models], example, folder,
+                               ["reference", *(genome_key(g) for g in genomes)],
                                device.profile.runtime, workers=export_workers)
-    measurements = device.measure(paths, tuple(example.shape))
-    samples = [LatencySample(dict(g), float(m.stats.p50_ms), source, m.key)
-               for g, m in zip(genomes, measurements)]
-    return samples, sum(not m.cached for m in measurements)
+    reference, paths = paths[0], paths[1:]
+    shape = tuple(example.shape)
+
+    def time_reference() -> float:
+        return float(device.measure([reference], shape, fresh=True)[0].stats.p50_ms)
+
+    samples: list[LatencySample] = []
+    before = time_reference()
+    bar = progress(total=len(genomes), desc=f"architectures on {device.profile.name}", unit="arch")
+    try:
+        for start in range(0, len(genomes), REFERENCE_EVERY):
+            chunk = slice(start, start + REFERENCE_EVERY)
+            measured = device.measure(paths[chunk], shape, fresh=True)
+            after = time_reference()
+            level = float(np.sqrt(before * after))
+            samples += [LatencySample(dict(g), float(m.stats.p50_ms), source, m.key,
+                                      reference_ms=level)
+                        for g, m in zip(genomes[chunk], measured)]
+            before = after
+            bar.update(len(measured))
+    finally:
+        bar.close()
+    return samples, len(samples)

@@ -23,6 +23,9 @@ class SearchPredictor:
     cache: object                  # the device's MeasurementCache (None: not kept)
     seen: set = field(default_factory=set)   # evaluation keys already learned from
     drifted: int = 0               # predictions more than DRIFT off, over the run
+    # the unpruned model's p50 in this search (its baseline): the reference its samples are
+    # learned against and its predictions scaled by (None: absolute latencies)
+    reference_ms: float | None = None
 
     @classmethod
     def open(cls, base_model, space, example, device) -> "SearchPredictor | None":
@@ -43,7 +46,9 @@ class SearchPredictor:
 
     def latency_model(self, genomes: list[dict]):
         """Predicted ms per genome, or None until it has enough measurements to be fitted."""
-        return list(self.predictor.predict(genomes)) if self.predictor.fitted else None
+        if not self.predictor.fitted:
+            return None
+        return list(self.predictor.predict(genomes, self.reference_ms))
 
     def observe(self, evaluations) -> dict:
         """Learn from newly measured evaluations; log and count the ones it predicted badly."""
@@ -53,18 +58,22 @@ class SearchPredictor:
                and e.latency_source == "device"]
         if not new:
             return {"new": 0, "drifted": 0}
+        ref = self.reference_ms
         bad = []
         if self.predictor.fitted:
-            bad = [e for e in new if self.predictor.drifted(e.channels, e.latency_ms["p50"], DRIFT)]
+            bad = [e for e in new
+                   if self.predictor.drifted(e.channels, e.latency_ms["p50"], DRIFT, ref)]
         if bad:
-            worst = max(bad, key=lambda e: abs(float(self.predictor.predict([e.channels])[0])
-                                               / e.latency_ms["p50"] - 1))
-            predicted = float(self.predictor.predict([worst.channels])[0])
+            def off(e):
+                return abs(float(self.predictor.predict([e.channels], ref)[0])
+                           / e.latency_ms["p50"] - 1)
+            worst = max(bad, key=off)
+            predicted = float(self.predictor.predict([worst.channels], ref)[0])
             status(f"latency predictor: {len(bad)} of {len(new)} predictions more than "
                    f"{int(DRIFT * 100)}% off their measurement (worst {worst.id}: predicted "
                    f"{predicted:.3f} ms, measured {worst.latency_ms['p50']:.3f} ms); refitting")
         self.predictor.update([LatencySample(e.channels, float(e.latency_ms["p50"]), "search",
-                                             e.key) for e in new])
+                                             e.key, reference_ms=ref) for e in new])
         self.seen.update(e.key for e in new)
         self.drifted += len(bad)
         if self.cache is not None and self.predictor.samples:

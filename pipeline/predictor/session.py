@@ -25,6 +25,7 @@ class FitReport:
     seconds: float
     chosen: dict          # feature set, regressor, cross-validation errors
     reused: bool          # started from the predictor stored for this device and model
+    relative: bool = False  # learned latency / the unpruned model's (every sample has one)
 
 
 def check_sampling(n: int, min_keep: float, what: str = "--n") -> None:
@@ -66,7 +67,8 @@ def fit_on_device(model, space, example, device, cache, workdir, n: int, seed: i
     predictor.fit(have + new)
     save_predictor(cache, key, predictor)
     return predictor, FitReport(len(predictor.samples), len(new), measured,
-                                time.perf_counter() - start, predictor.chosen, stored is not None)
+                                time.perf_counter() - start, predictor.chosen, stored is not None,
+                                predictor.relative)
 
 
 def eval_on_device(model, space, example, device, cache, workdir, n: int, seed: int = 0,

@@ -53,6 +53,9 @@ def test_fit_then_eval_then_a_second_fit_starts_from_the_stored_predictor(cache_
     finally:
         cache.close()
     assert predictor.fitted and len(predictor.samples) == 12
+    # each sample was timed beside the unpruned model: the predictor is relative to it
+    assert predictor.relative and all(s.reference_ms > 0 for s in predictor.samples)
+    assert data["relative"] and all(p["reference_ms"] > 0 for p in data["points"])
     assert predictor.predict([space.full(), space.uniform(0.5)]).min() > 0
 
 

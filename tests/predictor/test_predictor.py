@@ -154,3 +154,37 @@ def test_update_keeps_too_few_samples_unfitted_then_fits(resnet):
         predictor.predict([samples[0].channels])
     predictor.update(samples[3:])
     assert predictor.fitted and predictor.chosen["feature_set"]
+
+
+def test_a_host_whose_level_moves_is_predicted_relative_to_its_reference(resnet):
+    """Fit at one level, part of it measured 40% slower (a busy shared host), evaluate at a
+    third: with each sample's reference (the unpruned model timed beside it) the predictor
+    learns latency / reference and stays within 2%; without, it cannot."""
+    space, table = resnet[2:]
+    full = staircase_ms(table, [space.full()])[0]
+    genomes = random_genomes(space, 400, np.random.default_rng(0), min_keep=0.05)
+    levels = np.where(np.arange(400) % 3 == 0, 1.4, 1.0)[:300].tolist() + [1.25] * 100
+    true = staircase_ms(table, genomes)
+
+    def samples(with_reference):
+        return [LatencySample(g, float(ms * lv), reference_ms=float(full * lv) if with_reference
+                              else None) for g, ms, lv in zip(genomes, true, levels)]
+
+    relative = LatencyPredictor(table).fit(samples(True)[:300])
+    absolute = LatencyPredictor(table).fit(samples(False)[:300])
+    assert relative.relative and not absolute.relative
+    held = samples(True)[300:]
+    measured = np.array([s.latency_ms for s in held])
+    rel = np.abs(relative.predict([s.channels for s in held], [s.reference_ms for s in held])
+                 / measured - 1)
+    abs_err = np.abs(absolute.predict([s.channels for s in held]) / measured - 1)
+    assert rel.max() <= 0.02, rel.max()
+    assert np.median(abs_err) > 0.05      # learned the average level, not the one of the hour
+    # not told the level now, it scales by the samples' median reference (level 1.0 here)
+    assert np.allclose(relative.predict([space.full()]), full, rtol=0.02)
+    # references survive the JSON form; a mixed set (one sample without) falls back to absolute
+    again = LatencyPredictor.from_dict(json.loads(json.dumps(relative.to_dict())))
+    assert again.relative and again.reference_ms == pytest.approx(relative.reference_ms)
+    assert not relative.update([LatencySample(genomes[0], float(true[0]))]).relative
+    with pytest.raises(UserError, match="reference latency must be positive"):
+        LatencySample(genomes[0], 1.0, reference_ms=0.0).check()

@@ -37,3 +37,19 @@ def test_learns_each_generation_and_refits_when_the_device_drifts(capsys):
     assert np.median(np.abs(after / measured - 1)) < 0.7 * np.median(np.abs(before / measured - 1))
     # The evaluations keep their measured latency: the predictor never writes into them.
     assert [e.latency_ms["p50"] for e in slow] == list(staircase_ms(table, [e.channels for e in slow]) * 1.5)
+
+
+def test_a_search_learns_against_its_baseline_and_scales_predictions_by_it():
+    """Two searches on one device an hour apart, the second on a host 1.3x slower: samples
+    carry each search's baseline p50 as their reference, so the second predicts its own level."""
+    model, example, space, table = _setup("resnet20-tiny")
+    full = float(staircase_ms(table, [space.full()])[0])
+    rng = np.random.default_rng(1)
+    link = SearchPredictor(LatencyPredictor(table), key=None, cache=None, reference_ms=full)
+    link.observe(evaluations(table, random_genomes(space, 40, rng, 0.05), 0))
+    assert link.predictor.relative
+    later = SearchPredictor(link.predictor, key=None, cache=None, reference_ms=1.3 * full)
+    probe = random_genomes(space, 20, rng, 0.05)
+    err = np.abs(np.array(later.latency_model(probe)) / (1.3 * staircase_ms(table, probe)) - 1)
+    assert np.median(err) < 0.05
+    assert later.observe(evaluations(table, probe, 1, scale=1.3))["drifted"] == 0
