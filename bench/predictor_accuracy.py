@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import time
 
-from bench.common import device_facts, git_commit, results_dir, work_dir, write_result
+from bench.common import device_facts, git_commit, read_result, results_dir, work_dir, write_result
 from pipeline.progress import status
 
 TARGET_WITHIN_10PCT = 0.95
@@ -38,7 +39,7 @@ def cell(model_ref: str, profile_name: str, s: dict, cache, workdir, plot_path) 
     example = torch.zeros(shape)
     space = SearchSpace.from_model(model, example, round_to=s["round_to"])
     with open_device(load_profile(profile_name), cache) as device:
-        _, report = fit_on_device(model, space, example, device, cache, workdir, s["fit_n"], seed=0,
+        predictor, report = fit_on_device(model, space, example, device, cache, workdir, s["fit_n"], seed=0,
                                   min_keep=s["min_keep"], fresh=True)
         result = eval_on_device(model, space, example, device, cache, workdir, s["eval_n"], seed=0,
                                 min_keep=s["min_keep"])
@@ -46,15 +47,41 @@ def cell(model_ref: str, profile_name: str, s: dict, cache, workdir, plot_path) 
     status(f"[{model_ref} / {profile_name}] fit {report.samples} in {report.seconds:.0f} s; "
            f"eval {result['within_10pct']:.0%} within ±10%, median {result['median_abs_rel']:.1%}")
     return {"fit": {"samples": report.samples, "measured": report.measured,
-                    "seconds": report.seconds, "chosen": report.chosen},
+                    "seconds": report.seconds, "chosen": report.chosen,
+                    "relative": report.relative},
             "eval": result, "meets_target": result["within_10pct"] >= TARGET_WITHIN_10PCT,
-            "plot": plot_path.name}
+            "absolute": absolute_on_same(predictor, result["points"]),
+            "plot": plot_path.name, "git_commit": git_commit(),
+            "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
-def run(smoke: bool = False) -> dict:
+def absolute_on_same(predictor, points: list[dict]) -> dict | None:
+    """The same measurements learned as absolute latencies (each sample's reference dropped):
+    what the reference buys, on this run's host."""
+    import dataclasses
+
+    import numpy as np
+
+    from pipeline.predictor.model import LatencyPredictor, error_summary
+
+    if not predictor.relative:
+        return None
+    absolute = LatencyPredictor(predictor.table).fit(
+        [dataclasses.replace(s, reference_ms=None) for s in predictor.samples])
+    measured = np.array([p["measured_ms"] for p in points])
+    return error_summary(absolute.predict([p["channels"] for p in points]) / measured - 1)
+
+
+def run(smoke: bool = False, models=None, profiles=None) -> dict:
+    """Every cell of the grid, or the given models / profiles: then the other cells of the last
+    result are kept, each with the commit and time it was measured at."""
     from pipeline.devices import MeasurementCache, load_profile
 
-    s = SMOKE if smoke else FULL
+    s = dict(SMOKE if smoke else FULL)
+    kept = {}
+    if models or profiles:
+        kept = (read_result("predictor_accuracy", smoke) or {}).get("cells", {})
+        s["models"], s["profiles"] = models or s["models"], profiles or s["profiles"]
     folder = work_dir(smoke, "predictor_accuracy")
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -69,9 +96,13 @@ def run(smoke: bool = False) -> dict:
                                                                 folder / safe, plot)
     finally:
         cache.close()
+    for model_ref, old in kept.items():
+        for profile, c in old.items():
+            cells.setdefault(model_ref, {}).setdefault(profile, c)
     result = {"target_within_10pct": TARGET_WITHIN_10PCT, "cells": cells}
+    names = sorted({p for m in cells.values() for p in m})
     path = write_result("predictor_accuracy", smoke, result, config=s, seed=0,
-                        devices=[device_facts(load_profile(p)) for p in s["profiles"]])
+                        devices=[device_facts(load_profile(p)) for p in names])
     status(f"written: {path} (commit {git_commit()[:10]})")
     return result
 
@@ -79,7 +110,10 @@ def run(smoke: bool = False) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny settings, seconds")
-    run(parser.parse_args(argv).smoke)
+    parser.add_argument("--models", nargs="*", help="only these models (other cells are kept)")
+    parser.add_argument("--profiles", nargs="*", help="only these devices (other cells are kept)")
+    args = parser.parse_args(argv)
+    run(args.smoke, args.models, args.profiles)
     return 0
 
 

@@ -16,8 +16,11 @@ def seeds_section(r: dict) -> list[str]:
              f"Seeds {sorted(int(s) for s in r['per_seed'])}; data overrides "
              f"`{' '.join(c.get('data_overrides') or []) or 'none'}`; population {c['population']} x "
              f"{c['generations']} generations per GA (latency GA at single-channel granularity), as "
-             f"many random draws; every candidate recovered by {c['recover_steps']} KD steps, "
-             f"exported and measured with all others ({c['rounds']} interleaved rounds). Cells: the "
+             f"many random draws; {c.get('per_method', 2)} candidates a search method, spread over "
+             f"the faster {int(100 * c.get('front_span', 0.5))}% of its front; every candidate "
+             f"recovered by {c['recover_steps']} KD steps, exported and measured with all others "
+             f"({c['rounds']} interleaved rounds), its accuracy the exported file's on "
+             f"{_test_images(r)} test images. Cells: the "
              f"median over seeds and [range]. 'Acc at budget': best test accuracy among the "
              f"method's files at <= {int(100 * r['budget_fraction'])}% of the baseline's p50. "
              f"{_commit(r)}; {r['wall_s'] / 60:.1f} min.", ""]
@@ -44,6 +47,13 @@ def seeds_section(r: dict) -> list[str]:
                     f"{_f(m['budget_accuracy_median'], '{:.2%}')} | {_f(ratio)} | {say} |")
             lines += ["", verdict(methods), ""]
     return lines
+
+
+def _test_images(r: dict) -> str:
+    sizes = {sc.get("test_images") for models in r["per_seed"].values() for m in models.values()
+             for sc in m["profiles"].values()}
+    sizes.discard(None)
+    return " / ".join(f"{n:,}" for n in sorted(sizes)) if sizes else "the split's"
 
 
 def verdict(methods: dict) -> str:
@@ -127,15 +137,25 @@ def predictor_section(r: dict) -> list[str]:
              f"{c['min_keep']}, input {c['input_shape']}), then `predictor eval` on {c['eval_n']} "
              f"fresh ones, per model and device, on a fresh latency cache; the target is "
              f">= {r['target_within_10pct']:.0%} within ±10%. Latencies are single measurements "
-             f"of a shared host, so a cell moves between runs with the host's load. {_commit(r)}.",
+             f"of a shared host, so a cell moves between runs with the host's load. A relative "
+             f"predictor learns latency / the unpruned model's p50 timed beside each sample; "
+             f"'absolute' is the same measurements learned without it. {_commit(r)}.",
              "", "| model | device | fit: architectures, s | within ±5% | within ±10% | median "
-             "error | worst | plot | what it shows |", "|---|---|---|---|---|---|---|---|---|"]
+             "error | worst | absolute: within ±10%, median | plot | what it shows |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    head = str(r.get("git_commit", ""))[:10]
     for model, profiles in r["cells"].items():
         for profile, cell in profiles.items():
-            e, fit = cell["eval"], cell["fit"]
+            e, fit, a = cell["eval"], cell["fit"], cell.get("absolute")
             say = "Meets the target." if cell["meets_target"] else "Below the target."
+            say += " Relative." if fit.get("relative") else " Absolute latencies (no reference)."
+            when = str(cell.get("git_commit", ""))[:10]
+            if when != head:
+                say += (f" Measured at commit `{when}`, {cell['finished_utc']}." if when
+                        else " Measured by an earlier run.")
+            absolute = f"{a['within_10pct']:.0%}, {a['median_abs_rel']:.1%}" if a else "-"
             lines.append(f"| {model} | {profile} | {fit['samples']}, {fit['seconds']:.0f} s | "
                          f"{e['within_5pct']:.0%} | {e['within_10pct']:.0%} | "
-                         f"{e['median_abs_rel']:.1%} | {e['worst_abs_rel']:.0%} | "
+                         f"{e['median_abs_rel']:.1%} | {e['worst_abs_rel']:.0%} | {absolute} | "
                          f"[png](results/{cell['plot']}) | {say} |")
     return lines + [""]

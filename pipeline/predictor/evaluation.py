@@ -18,8 +18,9 @@ def evaluate_on(predictor, samples) -> dict:
                                   refs if all(refs) else None)
     summary = error_summary(predicted / measured - 1)
     summary["relative"] = bool(predictor.relative)
-    summary["points"] = [{"measured_ms": float(m), "predicted_ms": float(p), "reference_ms": r}
-                         for m, p, r in zip(measured, predicted, refs)]
+    summary["points"] = [{"measured_ms": float(m), "predicted_ms": float(p), "reference_ms": r,
+                          "channels": dict(s.channels)}
+                         for m, p, r, s in zip(measured, predicted, refs, samples)]
     return summary
 
 

@@ -35,3 +35,19 @@ def test_predictor_accuracy_records_every_cell(smoke_result):
             assert all(p["measured_ms"] > 0 and p["predicted_ms"] > 0 for p in ev["points"])
             assert cell["meets_target"] == (ev["within_10pct"] >= result["target_within_10pct"])
             assert (smoke_result / cell["plot"]).stat().st_size > 1000
+            assert cell["fit"]["relative"] and 0 <= cell["absolute"]["within_10pct"] <= 1
+
+
+def test_a_run_of_some_cells_keeps_the_others_with_their_commit(smoke_result):
+    from bench import predictor_accuracy
+
+    path = smoke_result / "predictor_accuracy.json"
+    before = json.loads(path.read_text())
+    earlier = {**before["cells"]["resnet20-tiny"]["host-ort"], "git_commit": "0" * 40}
+    before["cells"]["resnet20-tiny"]["host-tflite"] = earlier
+    path.write_text(json.dumps(before))
+    with results_in(smoke_result.parent.parent):
+        assert predictor_accuracy.main(["--smoke", "--profiles", "host-ort"]) == 0
+    after = json.loads(path.read_text())["cells"]["resnet20-tiny"]
+    assert after["host-tflite"]["git_commit"] == "0" * 40            # kept as it was
+    assert after["host-ort"]["git_commit"] != "0" * 40               # measured again
