@@ -54,8 +54,13 @@ class SearchPredictor:
         """Learn from newly measured evaluations; log and count the ones it predicted badly."""
         from pipeline.predictor.samples import LatencySample
 
+        from pipeline.search.records import genome_key
+
+        # A cached measurement the predictor already learned keeps the reference of the
+        # session that measured it: it is not relabelled with this search's.
+        known = {genome_key(s.channels) for s in self.predictor.samples}
         new = [e for e in evaluations if e.key not in self.seen and e.latency_ms
-               and e.latency_source == "device"]
+               and e.latency_source == "device" and not (e.cached and e.key in known)]
         if not new:
             return {"new": 0, "drifted": 0}
         ref = self.reference_ms

@@ -53,3 +53,18 @@ def test_a_search_learns_against_its_baseline_and_scales_predictions_by_it():
     err = np.abs(np.array(later.latency_model(probe)) / (1.3 * staircase_ms(table, probe)) - 1)
     assert np.median(err) < 0.05
     assert later.observe(evaluations(table, probe, 1, scale=1.3))["drifted"] == 0
+
+
+def test_a_cached_measurement_already_learned_keeps_the_reference_it_was_measured_at():
+    model, example, space, table = _setup("resnet20-tiny")
+    full = float(staircase_ms(table, [space.full()])[0])
+    rng = np.random.default_rng(2)
+    first = evaluations(table, random_genomes(space, 12, rng, 0.05), 0)
+    link = SearchPredictor(LatencyPredictor(table), key=None, cache=None, reference_ms=full)
+    link.observe(first)
+    replayed = evaluations(table, [e.channels for e in first], 0)
+    for e in replayed:
+        e.cached = True          # a second run reads them from the latency cache
+    later = SearchPredictor(link.predictor, key=None, cache=None, reference_ms=2 * full)
+    assert later.observe(replayed)["new"] == 0
+    assert {s.reference_ms for s in later.predictor.samples} == {full}
