@@ -63,6 +63,9 @@ class SearchConfig:
     importance: str = "l1"           # l1 | l2 | fpgm | bn | taylor | blend (see criteria.*)
     min_keep: float = 0.0            # fewest channels a group keeps, as a fraction (>= 1 channel)
     round_to: int = 1                # channel granularity of the genes; 0: the profile's hint
+    snap_share: float = 0.5          # with finer genes than the profile's round_to hint: share
+                                     # of mutations snapped to multiples of it (0: never), and
+                                     # the initial uniform individuals are snapped too
     supernet_epochs: int = 4         # >0: first train one set of weights for every width
                                      # (pipeline/supernet); step 1 prunes those instead
     supernet_lr: float = 0.05
@@ -207,6 +210,7 @@ def _validate(cfg: Config) -> None:
          "search.sensitivity_keeps must be fractions in (0, 1)"),
         (cfg.search.population >= 4, "search.population must be at least 4"),
         (cfg.search.screen_factor >= 1, "search.screen_factor must be at least 1 (1: no screening)"),
+        (0 <= cfg.search.snap_share <= 1, "search.snap_share must be a fraction in [0, 1]"),
         (cfg.search.generations >= 1, "search.generations must be at least 1"),
         (cfg.search.supernet_epochs >= 0, "search.supernet_epochs must be >= 0 (0: no supernet)"),
         (cfg.search.supernet_lr > 0, "search.supernet_lr must be positive"),

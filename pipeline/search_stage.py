@@ -109,7 +109,9 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
             bounds = sens.gene_bounds(rows, sc.sensitivity_tolerance)
         scores = sens.sensitivity_scores(rows)
 
-    genes = GeneSpace.from_space(space, min_keep=sc.min_keep, bounds=bounds)
+    # Finer genes than the device's SIMD hint: seeds and part of the mutations on its steps.
+    align = profile.round_to if sc.snap_share > 0 and space.round_to < profile.round_to else 1
+    genes = GeneSpace.from_space(space, min_keep=sc.min_keep, bounds=bounds, align=align)
     objectives = Objectives(mode=sc.mode, baseline=Baseline(baseline["accuracy"],
                             baseline["latency"], baseline["params"]),
                             weights=tuple(sc.weights), third=sc.third_objective,
@@ -128,6 +130,7 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
         evaluator.latency_model = link.latency_model
     search = GeneticSearch(genes, objectives, sc.population, sc.generations, cfg.seed,
                            refine_per_generation=sc.refine_per_generation,
+                           snap_share=sc.snap_share,
                            offspring=sc.population * sc.screen_factor,
                            screen=SurrogateScreen(genes, seed=cfg.seed,
                                                   latency_model=link and link.latency_model))

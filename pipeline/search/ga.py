@@ -88,12 +88,33 @@ class GenerationSummary:
     proposed: int = 0             # offspring proposed so far, screened ones included
 
 
+def aligned_mutation(genes: GeneSpace, share: float):
+    """pymoo's polynomial mutation; then, in `share` of the mutated individuals, every gene it
+    moved goes to the nearest multiple of the device's SIMD width (genes.align). Per-channel
+    genes let the search find any staircase; the snapped share lets it step along the one
+    most devices have without waiting for a random walk to hit 32 rather than 31."""
+    from pymoo.operators.mutation.pm import PM
+    from pymoo.operators.repair.rounding import RoundingRepair
+
+    class AlignedPM(PM):
+        def _do(self, problem, X, *args, random_state=None, **kwargs):
+            Y = super()._do(problem, X, *args, random_state=random_state, **kwargs)
+            moved = np.round(Y) != np.round(X)
+            for i in np.flatnonzero(random_state.random(len(Y)) < share):
+                Y[i] = genes.aligned(Y[i], moved[i])
+            return Y
+
+    return AlignedPM(eta=20, vtype=float, repair=RoundingRepair())
+
+
 class GeneticSearch:
     def __init__(self, genes: GeneSpace, objectives: Objectives, population: int,
                  generations: int, seed: int, refine_per_generation: int = 0,
-                 offspring: int = 0, screen: Callable | None = None):
+                 offspring: int = 0, screen: Callable | None = None, snap_share: float = 0.0):
         """offspring: architectures proposed per generation (0: the population); with more
-        proposals than the population, `screen(genomes, evaluated, k)` picks the k evaluated."""
+        proposals than the population, `screen(genomes, evaluated, k)` picks the k evaluated.
+        snap_share: share of mutated individuals snapped to genes.align (aligned_mutation)."""
+        self.snap_share = snap_share
         self.genes, self.objectives = genes, objectives
         self.population, self.generations, self.seed = population, generations, seed
         self.refine_per_generation = refine_per_generation
@@ -116,7 +137,9 @@ class GeneticSearch:
         kwargs = dict(pop_size=self.population, n_offsprings=self.offspring,
                       sampling=initial.astype(float),
                       crossover=SBX(prob=0.9, eta=15, vtype=float, repair=RoundingRepair()),
-                      mutation=PM(eta=20, vtype=float, repair=RoundingRepair()),
+                      mutation=(aligned_mutation(self.genes, self.snap_share)
+                                if self.genes.align > 1 and self.snap_share > 0
+                                else PM(eta=20, vtype=float, repair=RoundingRepair())),
                       eliminate_duplicates=True)
         algo = GA(**kwargs) if self.objectives.mode == "weighted" else NSGA2(**kwargs)
         algo.setup(problem, termination=("n_gen", self.generations), seed=self.seed)

@@ -11,9 +11,14 @@ class GeneSpace:
     names: tuple[str, ...]
     choices: tuple[tuple[int, ...], ...]   # allowed kept-channel counts per group, ascending
     lower: tuple[int, ...]                 # smallest allowed index per gene (sensitivity bound)
+    # The device's SIMD width (its profile's round_to hint): genes stay per channel, but the
+    # initial population and part of the mutations land on multiples of it, where latency
+    # staircases step down. 1: no such pull.
+    align: int = 1
 
     @classmethod
-    def from_space(cls, space, min_keep: float, bounds: dict[str, float] | None = None) -> "GeneSpace":
+    def from_space(cls, space, min_keep: float, bounds: dict[str, float] | None = None,
+                   align: int = 1) -> "GeneSpace":
         """bounds: per-group minimum keep fraction (from sensitivity); min_keep applies to all."""
         names, choices, lower = [], [], []
         for g in space.groups:
@@ -24,7 +29,7 @@ class GeneSpace:
             names.append(g.name)
             choices.append(opts)
             lower.append(lo)
-        return cls(tuple(names), tuple(choices), tuple(lower))
+        return cls(tuple(names), tuple(choices), tuple(lower), max(1, int(align)))
 
     @property
     def upper(self) -> tuple[int, ...]:
@@ -50,18 +55,36 @@ class GeneSpace:
             x.append(k * c[-1])
         return self.encode(dict(zip(self.names, x)))
 
+    def aligned(self, x, genes=None) -> np.ndarray:
+        """x with each gene (or each where `genes` is True) moved to the nearest allowed count
+        that is a multiple of `align`, within its bounds; a count under align / 2 stays (one
+        channel is a legal, very fast architecture; rounding it up to 8 would hide it)."""
+        out = np.asarray(x, dtype=float).round().astype(int)
+        if self.align <= 1:
+            return out
+        for i, (opts, lo) in enumerate(zip(self.choices, self.lower)):
+            if genes is not None and not genes[i]:
+                continue
+            count = opts[int(np.clip(out[i], lo, len(opts) - 1))]
+            ok = [j for j in range(lo, len(opts)) if opts[j] % self.align == 0]
+            if ok and count >= self.align / 2:
+                # ties go up: the more accurate of two equally near steps
+                out[i] = min(ok, key=lambda j: (abs(opts[j] - count), -opts[j]))
+        return out
+
     def random(self, rng: np.random.Generator) -> np.ndarray:
         return np.asarray([rng.integers(lo, hi + 1) for lo, hi in zip(self.lower, self.upper)])
 
 
 def initial_population(genes: GeneSpace, size: int, rng: np.random.Generator, min_keep: float,
                        sensitivity: dict[str, float] | None = None) -> np.ndarray:
-    """The unpruned model, uniform ratios across the range, sensitivity-guided individuals,
-    then random ones; duplicates removed."""
+    """The unpruned model, uniform ratios across the range (snapped to the device's SIMD width
+    when the genes know one), sensitivity-guided individuals, then random ones; duplicates
+    removed."""
     rows = [genes.encode({})]  # unpruned
-    n_uniform = max(2, size // 3)
-    for k in np.linspace(min_keep, 0.9, n_uniform):
-        rows.append(genes.keep_fraction(float(k)))
+    n_uniform = max(3, size // 3)
+    for k in np.linspace(min_keep, 0.9, n_uniform):   # on the device's fast steps
+        rows.append(genes.aligned(genes.keep_fraction(float(k))))
     if sensitivity:
         # Less sensitive groups give up more channels: spread keeps +-0.2 around a target by rank.
         order = sorted(genes.names, key=lambda n: sensitivity.get(n, 0.0))

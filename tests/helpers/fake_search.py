@@ -7,7 +7,7 @@ from pipeline.search.records import Evaluation, genome_key
 CHANNELS = {"conv1": 16, "layer1": 16, "layer2": 32, "layer3": 64}
 
 
-def gene_space(step: int = 4, min_keep: float = 0.25) -> GeneSpace:
+def gene_space(step: int = 4, min_keep: float = 0.25, align: int = 1) -> GeneSpace:
     class Group:
         def __init__(self, name, channels):
             self.name, self.channels = name, channels
@@ -20,7 +20,7 @@ def gene_space(step: int = 4, min_keep: float = 0.25) -> GeneSpace:
             full = CHANNELS[name]
             return sorted(set(list(range(step, full + 1, step)) + [full]))
 
-    return GeneSpace.from_space(Space, min_keep=min_keep)
+    return GeneSpace.from_space(Space, min_keep=min_keep, align=align)
 
 
 class FakeEvaluator:

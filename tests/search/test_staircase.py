@@ -13,14 +13,15 @@ from pipeline.search.screening import SurrogateScreen
 from helpers.fake_search import FakeEvaluator, gene_space
 
 
-def search(seed, screen_factor):
-    genes = gene_space(step=1, min_keep=0.0)
+def search(seed, screen_factor, align=1, snap_share=0.0, population=12, generations=12):
+    genes = gene_space(step=1, min_keep=0.0, align=align)
     objectives = Objectives(mode="nsga2", baseline=Baseline(0.99, 2.0, 12800))
-    init = initial_population(genes, 12, np.random.default_rng(seed), 0.0)
+    init = initial_population(genes, population, np.random.default_rng(seed), 0.0)
     fake = FakeEvaluator()
-    ga = GeneticSearch(genes, objectives, population=12, generations=12, seed=seed,
-                       offspring=12 * screen_factor,
-                       screen=SurrogateScreen(genes, seed=seed) if screen_factor > 1 else None)
+    ga = GeneticSearch(genes, objectives, population=population, generations=generations,
+                       seed=seed, offspring=population * screen_factor,
+                       screen=SurrogateScreen(genes, seed=seed) if screen_factor > 1 else None,
+                       snap_share=snap_share)
     evals = ga.run(fake.evaluate, None, init)
     return non_dominated(evals, objectives), evals, fake
 
@@ -54,3 +55,25 @@ def test_screening_is_deterministic():
     a = search(5, screen_factor=4)[1]
     b = search(5, screen_factor=4)[1]
     assert [e.key for e in a] == [e.key for e in b]
+
+
+def test_a_small_budget_reaches_the_steps_when_mutation_snaps_to_the_simd_hint():
+    """The bench's budget (8 x 5): alone the GA is still walking towards the steps; told the
+    profile's hint (8) and snapping half of its mutations, its fronts sit on them."""
+    plain = [on_steps(search(s, 4, population=8, generations=5)[0]) for s in range(3)]
+    snapped = [on_steps(search(s, 4, align=8, snap_share=0.5, population=8, generations=5)[0])
+               for s in range(3)]
+    assert min(snapped) >= 0.75 and np.median(snapped) > np.median(plain), (plain, snapped)
+
+
+def test_aligned_moves_to_the_nearest_multiple_within_bounds_and_keeps_tiny_counts():
+    genes = gene_space(step=1, min_keep=0.0, align=8)
+    x = genes.encode({"conv1": 1, "layer1": 12, "layer2": 29, "layer3": 63})
+    got = genes.decode(genes.aligned(x))
+    assert got == {"conv1": 1, "layer1": 16, "layer2": 32, "layer3": 64}   # 12: tie goes up
+    only = genes.decode(genes.aligned(x, [False, False, True, False]))
+    assert only == {"conv1": 1, "layer1": 12, "layer2": 32, "layer3": 63}
+    bounded = gene_space(step=1, min_keep=0.6, align=8)    # layer2 may not go below 20 of 32
+    y = bounded.aligned(bounded.encode({"layer2": 20}))
+    assert bounded.decode(y)["layer2"] == 24
+    assert (gene_space(step=1, min_keep=0.0).aligned(x) == x).all()   # align 1: unchanged
