@@ -80,7 +80,12 @@ def run(smoke: bool = False, models=None, profiles=None) -> dict:
     s = dict(SMOKE if smoke else FULL)
     kept = {}
     if models or profiles:
-        kept = (read_result("predictor_accuracy", smoke) or {}).get("cells", {})
+        last = read_result("predictor_accuracy", smoke) or {}
+        kept = last.get("cells", {})
+        for cells_of_model in kept.values():   # results older than per-cell commits
+            for c in cells_of_model.values():
+                c.setdefault("git_commit", last.get("git_commit", ""))
+                c.setdefault("finished_utc", last.get("finished_utc", ""))
         s["models"], s["profiles"] = models or s["models"], profiles or s["profiles"]
     folder = work_dir(smoke, "predictor_accuracy")
     shutil.rmtree(folder, ignore_errors=True)
