@@ -22,6 +22,7 @@ def test_file_then_overrides(tmp_path):
     ("search.popultion=3", "did you mean 'search.population'"),
     ("search.population=abc", "must be int"),
     ("search.latency_source=gpu", "latency_source must be one of"),
+    ("search.snap_share=1.5", "snap_share must be a fraction in"),
     ("nonsense", "must look like key=value"),
     ("search=3", "is a section"),
 ])
