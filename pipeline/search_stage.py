@@ -13,7 +13,7 @@ import numpy as np
 from pipeline.errors import UserError
 from pipeline.progress import status
 from pipeline.search.checkpoint import read_evaluations, write_evaluations, write_json_atomic
-from pipeline.search.records import BASELINE, DEVICE_SOURCES, genome_key
+from pipeline.search.records import BASELINE, DEVICE_SOURCES
 from pipeline.devices.stats import latency_dict
 
 
@@ -123,8 +123,9 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
     outlook = open_outlook(cfg, base_model)
     link = _open_predictor(sc, device, base_model, space, splits, run_dir)
     if link is not None:   # what was measured before the GA (baseline, sensitivity probes)
-        link.reference_ms = _reference_now(evaluator, device, base_model,
-                                           genome_key(space.full()))
+        example = evaluator.example   # the unpruned model timed now: the search's level
+        link.reference_ms = _measure_once(device, base_model, example, run_dir,
+                                          fresh=True)["p50"]
         link.observe([e for e in evaluator.evaluations() if e.generation < 0])
     if sc.latency_source == "predicted":
         evaluator.latency_model = link.latency_model
@@ -244,27 +245,22 @@ def _open_predictor(sc, device, base_model, space, splits, run_dir: Path):
     return link
 
 
-def _reference_now(evaluator, device, base_model, key: str) -> float:
-    """The unpruned model's p50 timed now, never taken from the cache: the device's level in
-    this search, which the latency predictor learns its samples against and scales by."""
-    ext = ".tflite" if device.profile.runtime == "tflite" else ".onnx"
-    path = evaluator.workdir / f"{key}{ext}"
-    if not path.is_file():
-        (path,) = evaluator._export_for_device([base_model], [key])
-    (m,) = device.measure([path], tuple(evaluator.splits.input_shape), fresh=True)
-    return float(m.stats.p50_ms)
-
-
-def _measure_once(device, model, example, run_dir: Path) -> dict:
+def _measure_once(device, model, example, run_dir: Path, fresh: bool = False) -> dict:
+    """The unpruned model's latency on the device, its file exported once per run folder.
+    fresh: timed now, never taken from the cache (the device's level in this search, which
+    the latency predictor learns its samples against and scales by)."""
     from pipeline import export
 
     work = run_dir / "search_work"
     work.mkdir(parents=True, exist_ok=True)
-    if device.profile.runtime == "tflite":
-        path = export.export_tflite(model, example, work / "baseline.tflite")
-    else:
-        path = export.export_onnx(model, example, work / "baseline.onnx", simplify=False)
-    (m,) = device.measure([path], tuple(example.shape))
+    tflite = device.profile.runtime == "tflite"
+    path = work / ("baseline.tflite" if tflite else "baseline.onnx")
+    if not path.is_file():
+        if tflite:
+            export.export_tflite(model, example, path)
+        else:
+            export.export_onnx(model, example, path, simplify=False)
+    (m,) = device.measure([path], tuple(example.shape), fresh=fresh)
     return latency_dict(m.stats)
 
 

@@ -63,3 +63,14 @@ def test_cached_latency_is_reused_across_sessions(tmp_path, local_profile):
         [again, same_arch] = device.measure([a, b], SHAPE)
     assert not first.cached and again.cached and same_arch.cached
     assert again.stats == first.stats and same_arch.key == first.key
+
+
+def test_a_fresh_measurement_skips_the_cache_and_replaces_what_it_held(tmp_path, local_profile):
+    a = make_conv_onnx(tmp_path / "a.onnx", widths=(4, 8), input_shape=SHAPE, weights_seed=1)
+    cache = MeasurementCache(tmp_path / "lat.sqlite")
+    with open_device(local_profile, cache) as device:
+        [first] = device.measure([a], SHAPE)
+        [fresh] = device.measure([a], SHAPE, fresh=True)
+        [after] = device.measure([a], SHAPE)
+    assert not first.cached and not fresh.cached and after.cached
+    assert after.stats == fresh.stats and fresh.stats != first.stats   # the new one is kept
