@@ -66,6 +66,23 @@ class Finisher:
                f"{100 * self.info[cand.key]['accuracy_val']:.2f}%, {macs / 1e6:.2f} MMACs")
         return model
 
+    def bisect(self, result) -> list:
+        """The rungs of `result.ladder` the product's finish would recover looking for the
+        fastest within 1 point on validation (pipeline.search.winners.bisect_ladder), in order
+        tried; each then crosses the finish line like any candidate."""
+        from pipeline.search.winners import bisect_ladder
+
+        tried = []
+
+        def within(i: int) -> bool:
+            cand = result.ladder[i]
+            self.recover(cand)
+            tried.append(cand)
+            return self.info[cand.key]["accuracy_val"] >= self.base_info["accuracy_val"] - MAX_DROP
+
+        bisect_ladder(len(result.ladder), result.budget, within)
+        return tried
+
     def export(self, models: dict[str, object], runtime: str) -> dict[str, Path]:
         """One file per architecture key and runtime (TFLite ones converted side by side)."""
         import torch
@@ -87,6 +104,8 @@ class Finisher:
         runtime = device.profile.runtime
         models = {"baseline": self.base_model}
         for result in methods:
+            if result.ladder and not result.candidates:   # once: a FLOPs search serves 2 profiles
+                result.candidates = self.bisect(result)
             for cand in result.candidates:
                 models[cand.key] = self.recover(cand)
         files = self.export(models, runtime)

@@ -32,6 +32,10 @@ class MethodResult:
     evaluated: int              # distinct architectures scored (the equal-cost budget)
     wall_s: float
     front: list[dict] = field(default_factory=list)   # (accuracy estimate, objective) points
+    # pick "bisect": no candidates yet; the finish line bisects this ladder (the front within
+    # the estimate gap, fastest first) with `budget` recoveries, as the product's finish does.
+    ladder: list[Candidate] = field(default_factory=list)
+    budget: int = 0
 
 
 def shared_supernet(cfg, inputs, workdir: Path):
@@ -69,7 +73,8 @@ def search_config(base_cfg, latency_source: str, round_to: int):
 
 
 def run_ga(method: str, cfg, profile, device, inputs, run_dir: Path, per_method: int,
-           gap: float, supernet_dir: Path | None = None, span: float = 0.5) -> MethodResult:
+           gap: float, supernet_dir: Path | None = None, span: float = 0.5,
+           pick: str = "spread") -> MethodResult:
     """One NSGA-II search with the project's search stage; candidates spread along its front.
 
     supernet_dir: a supernet folder every method of the model shares (equal training steps):
@@ -95,14 +100,29 @@ def run_ga(method: str, cfg, profile, device, inputs, run_dir: Path, per_method:
 
     counters = json.loads((run_dir / "pareto.json").read_text())["counters"]
     front = [e for e in search["front"] if e.channels != search["baseline"]["channels"]]
-    picked = spread_along_front(front, search["baseline"]["accuracy"], per_method, gap, span)
-    return MethodResult(
-        method=method, evaluated=int(counters["evaluated"]) - 1,  # the baseline is not a try
-        wall_s=wall_s,
-        candidates=[Candidate(method, e.key, e.id, channels=dict(e.channels),
-                              estimate={"accuracy": e.accuracy, "objective": e.latency_objective(),
-                                        "step": e.error_step}) for e in picked],
-        front=[{"accuracy": e.accuracy, "objective": e.latency_objective()} for e in front])
+    return picked_from_front(method, front, search["baseline"]["accuracy"], per_method, gap,
+                             span, pick, evaluated=int(counters["evaluated"]) - 1,  # not the
+                             wall_s=wall_s)                                   # baseline
+
+
+def picked_from_front(method: str, front: list, base_accuracy: float, per_method: int, gap: float,
+                      span: float, pick: str, **result) -> MethodResult:
+    """A search method's result: `per_method` candidates spread along its front (pick
+    "spread"), or its ladder for the finish line to bisect with as many recoveries ("bisect")."""
+    def candidate(e):
+        return Candidate(method, e.key, e.id, channels=dict(e.channels),
+                         estimate={"accuracy": e.accuracy, "objective": e.latency_objective(),
+                                   "step": e.error_step})
+
+    points = [{"accuracy": e.accuracy, "objective": e.latency_objective()} for e in front]
+    if pick == "bisect":
+        ladder = sorted((e for e in front if e.accuracy >= base_accuracy - gap),
+                        key=lambda e: e.latency_objective())
+        return MethodResult(method=method, candidates=[], front=points, budget=per_method,
+                            ladder=[candidate(e) for e in ladder], **result)
+    picked = spread_along_front(front, base_accuracy, per_method, gap, span)
+    return MethodResult(method=method, candidates=[candidate(e) for e in picked], front=points,
+                        **result)
 
 
 def spread_along_front(front: list, base_accuracy: float, count: int, gap: float,
@@ -194,7 +214,7 @@ def score_random(cfg, inputs, space, genomes: list[dict], workdir: Path, superne
 
 
 def random_search(evaluator, evals, device, base_info, scoring_s: float, per_method: int,
-                  gap: float, span: float = 0.5) -> MethodResult:
+                  gap: float, span: float = 0.5, pick: str = "spread") -> MethodResult:
     """The random draws' latencies measured on the device; the front of (error, latency)."""
     import dataclasses
     import time
@@ -214,10 +234,6 @@ def random_search(evaluator, evals, device, base_info, scoring_s: float, per_met
              for ev, m in zip(evals, measured)]
     objectives = Objectives(mode="nsga2", baseline=Baseline(base_info["accuracy_val"], 1.0, 1))
     front = non_dominated(timed, objectives)
-    picked = spread_along_front(front, base_info["accuracy_val"], per_method, gap, span)
-    return MethodResult(
-        method="random", evaluated=len(evals), wall_s=scoring_s + time.perf_counter() - start,
-        candidates=[Candidate("random", e.key, e.id, channels=dict(e.channels),
-                              estimate={"accuracy": e.accuracy, "objective": e.latency_objective(),
-                                        "step": e.error_step}) for e in picked],
-        front=[{"accuracy": e.accuracy, "objective": e.latency_objective()} for e in front])
+    return picked_from_front("random", front, base_info["accuracy_val"], per_method, gap, span,
+                             pick, evaluated=len(evals),
+                             wall_s=scoring_s + time.perf_counter() - start)

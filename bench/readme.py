@@ -72,12 +72,23 @@ def hypervolumes(q: dict) -> list[str]:
     return lines + [""]
 
 
+def pick_rule(c: dict) -> str:
+    """How each search method's candidates were chosen, from the run's own settings."""
+    if c.get("pick") == "bisect":
+        return (f"each search method's front (estimates within {int(100 * c['estimate_gap'])} "
+                f"points) bisected for the 1-point line on validation with "
+                f"{c.get('per_method', 2)} recoveries, as the product's finish does, every "
+                f"recovered file a candidate")
+    return (f"up to {c.get('per_method', 2)} candidates a search method, evenly over the faster "
+            f"{int(100 * c.get('front_span', 0.5))}% of its front")
+
+
 def quality(q: dict) -> list[str]:
     c = q["config"]
     lines = ["## 1. Search quality at equal cost", "",
              f"Population {c['population']} x {c['generations']} generations for each GA and as many "
              f"random draws; uniform keeps {c['keeps']}; torch-pruning global ratios {c['tp_ratios']}. "
-             f"Up to {c['per_method']} candidates per search method (evenly over the faster half of its front), each "
+             f"Candidates: {pick_rule(c)}; each "
              f"recovered by {c['recover_steps']} KD steps of batch 64 (seed 0), exported and measured with "
              f"all others. Settings changed from the default run for every GA: "
              f"{', '.join(c['search_overrides'])}. "

@@ -2,7 +2,7 @@
 (issue 12), screened and predicted searches against measuring everything (issue 13)."""
 from __future__ import annotations
 
-from bench.readme import _commit
+from bench.readme import _commit, pick_rule
 
 
 def _f(x, fmt="{:.3f}") -> str:
@@ -16,8 +16,7 @@ def seeds_section(r: dict) -> list[str]:
              f"Seeds {sorted(int(s) for s in r['per_seed'])}; data overrides "
              f"`{' '.join(c.get('data_overrides') or []) or 'none'}`; population {c['population']} x "
              f"{c['generations']} generations per GA (latency GA at single-channel granularity), as "
-             f"many random draws; {c.get('per_method', 2)} candidates a search method, spread over "
-             f"the faster {int(100 * c.get('front_span', 0.5))}% of its front; every candidate "
+             f"many random draws; {pick_rule(c)}; every candidate "
              f"recovered by {c['recover_steps']} KD steps, exported and measured with all others "
              f"({c['rounds']} interleaved rounds), its accuracy the exported file's on "
              f"{_test_images(r)} test images. Cells: the "

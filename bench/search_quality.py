@@ -31,6 +31,7 @@ FULL = {"models": ["resnet20", "bench.models:mobilenetv2_lite"], "profiles": ["h
 SMOKE = {**FULL, "models": ["resnet20-tiny"], "profiles": ["host-ort"], "population": 4,
          "generations": 2, "keeps": [0.5], "tp_ratios": [0.5], "per_method": 1,
          "recover_steps": 2, "rounds": 1, "train_epochs": 1, "supernet_epochs": 1,
+         "pick": "bisect",   # the smoke takes the path the Fashion-MNIST bench takes
          "measure": {"warmup_runs": 2, "warmup_min_s": 0.0, "runs": 5, "min_time_s": 0.0,
                      "drift_every": 0}}
 # What the bench changes from the default run, for every GA alike, to fit its time budget: no
@@ -77,8 +78,9 @@ def bench_model(model: str, s: dict, smoke: bool) -> dict:
     status(f"[{model}] supernet shared by every method")
     supernet, supernet_dir = qm.shared_supernet(cfg, inputs, work / "shared")
     span = s.get("front_span", 0.5)
+    pick = s.get("pick", "spread")
     ga_args = dict(per_method=s["per_method"], gap=s["estimate_gap"], supernet_dir=supernet_dir,
-                   span=span)
+                   span=span, pick=pick)
 
     # Device-independent methods: run once, scored on every profile.
     status(f"[{model}] FLOPs-driven GA, round_to 8")
@@ -120,7 +122,8 @@ def bench_model(model: str, s: dict, smoke: bool) -> dict:
                                 profile, device, inputs, work / f"latency-{name}", **ga_args)
             status(f"[{model}] random search: latency of {len(rand_evals)} files on {name}")
             rand = qm.random_search(rand_evaluator, rand_evals, device, base_info, rand_s,
-                                    per_method=s["per_method"], gap=s["estimate_gap"], span=span)
+                                    per_method=s["per_method"], gap=s["estimate_gap"], span=span,
+                                    pick=pick)
         methods = [latency, flops8, flops1, rand, uniform, tp_global]
         with open_device(profile) as device:  # no cache: the final files are measured afresh
             scored = finisher.score(device, methods, s["rounds"])

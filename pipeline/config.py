@@ -100,7 +100,7 @@ class RecoverConfig:
     patience: int = 4
     finetune_epochs: int = 0         # sfp/asrfp: KD epochs after the final cut
     max_drop: float = 0.01           # "fastest within 1 point": allowed validation drop
-    max_candidates: int = 3          # front members recovered to find it, fastest first
+    max_candidates: int = 3          # recoveries spent bisecting the front for it
     candidate_gap: float = 0.15      # skip members whose search estimate is this far below
 
 

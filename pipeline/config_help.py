@@ -64,7 +64,7 @@ HELP = {
     "recover.patience": (">= 1", "epochs without improvement before the recovery stops"),
     "recover.finetune_epochs": (">= 0", "sfp/asrfp: distillation epochs after the final cut"),
     "recover.max_drop": ("fraction", "'fastest within 1 point': allowed validation drop"),
-    "recover.max_candidates": (">= 1", "front members recovered to find it, fastest first"),
+    "recover.max_candidates": (">= 1", "recoveries spent bisecting the front for it"),
     "recover.candidate_gap": ("fraction", "skip members whose estimate is this far below"),
     "export.formats": ("onnx, tflite", "files each winner is exported to"),
     "export.opset": ("7 to 20", "ONNX opset"),

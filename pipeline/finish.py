@@ -1,8 +1,8 @@
 """Turn the search's front into deployable winners: recover, verify, export, measure, bundle.
 
 "Fastest within 1 point" is verified, not trusted: the search's accuracy is a cheap estimate,
-so front members are recovered (full distillation) from the fastest up until one keeps its
-validation accuracy within the allowed drop. The baseline and every winner file are then
+so front members are recovered (full distillation), the front bisected for the fastest one
+that keeps its validation accuracy within the allowed drop. The baseline and every winner file are then
 measured together, interleaved over several rounds, so the speedups compare numbers taken
 side by side on a shared, noisy machine.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 from pipeline.atomic import write_text_atomic
 from pipeline.batching import calibration_slices
 from pipeline.progress import status
-from pipeline.search.winners import knee
+from pipeline.search.winners import bisect_ladder, knee
 
 MEASURE_ROUNDS = 3
 # Every name a winner folder can get (README's "What a run leaves" describes each).
@@ -86,21 +86,26 @@ def _pick_and_recover(cfg, base_model, search, splits):
         return tried[ev.key]
 
     picked = []
-    # Candidates whose cheap estimate is hopeless are skipped; the rest are tried fastest first
-    # (the search's estimates are most pessimistic exactly where pruning is deepest).
+    # Candidates whose cheap estimate is hopeless are skipped; the rest form a ladder, fastest
+    # first, bisected for the 1-point line (search/winners.bisect_ladder), starting where the
+    # recovery outlook expects the line when this task has recoveries of its own.
     candidates = [e for e in front if e.accuracy >= base_acc - cfg.recover.candidate_gap]
-    if executor.name != "local":
-        # On a cluster the candidates and the knee recover side by side; each recovery is
+    start = _outlook_rung(candidates, base_acc, cfg.recover, search.get("outlook"))
+    first = candidates[(len(candidates) - 1) // 2 if start is None else start:][:1]
+    if executor.name != "local" and first:
+        # On a cluster the first rung and the knee recover side by side; each recovery is
         # seeded, so the picks below are the ones the one-by-one local order makes.
-        ahead = {e.key: e for e in candidates[:cfg.recover.max_candidates] + [knee(front)] if e}
+        ahead = {e.key: e for e in first + [knee(front)] if e}
         for key, rec in zip(ahead, executor.map(_recover_task, list(ahead.values()),
                                                 shared=shared, desc="recover")):
             tried[key] = rec
-    for ev in candidates[:cfg.recover.max_candidates]:
-        rec = get(ev)
-        if rec.accuracy_val >= base_acc - cfg.recover.max_drop:
-            picked.append((FASTEST, rec))
-            break
+
+    def within(i: int) -> bool:
+        return get(candidates[i]).accuracy_val >= base_acc - cfg.recover.max_drop
+
+    best = bisect_ladder(len(candidates), cfg.recover.max_candidates, within, start)
+    if best is not None:
+        picked.append((FASTEST, tried[candidates[best].key]))
     if not picked and tried:
         best = max(tried.values(), key=lambda r: r.accuracy_val)
         status(f"no recovered candidate kept validation accuracy within "
@@ -114,6 +119,17 @@ def _pick_and_recover(cfg, base_model, search, splits):
             picked.append((KNEE if ev is extra[0] else MOST_ACCURATE, get(ev)))
     _learn_outlook(search.get("outlook"), list(tried.values()), base_acc, cfg.recover.max_drop)
     return picked
+
+
+def _outlook_rung(candidates: list, base_acc: float, recover, outlook) -> int | None:
+    """The rung the outlook expects to be the fastest within the drop, if it is calibrated."""
+    from pipeline.search.outlook import fastest_after_recovery
+
+    o = fastest_after_recovery(candidates, base_acc, recover.max_drop, recover.candidate_gap,
+                               outlook)
+    if o is None or o.how != "calibrated":
+        return None
+    return next(i for i, e in enumerate(candidates) if e.key == o.ev.key)
 
 
 def _learn_outlook(outlook, recovered: list, base_acc: float, max_drop: float) -> None:

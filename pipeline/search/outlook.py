@@ -10,8 +10,9 @@ depend on), and a monotone map from estimate to recovered accuracy is fitted on 
 estimate step (a step-2 estimate and a BN-only one are different scales).
 
 Until a task has recoveries of its own there is nothing to calibrate on: the outlook then names
-the first architecture the finish will recover (the fastest front member whose estimate is
-within `recover.candidate_gap`), and says so.
+the first architecture the finish will recover (the middle of the ladder of front members whose
+estimate is within `recover.candidate_gap`, which the finish bisects), and says so. Calibrated,
+it is also where the finish starts.
 """
 from __future__ import annotations
 
@@ -114,16 +115,21 @@ class Outlook:
 
 def fastest_after_recovery(front: list, baseline_acc: float, max_drop: float,
                            candidate_gap: float, outlook: RecoveryOutlook | None):
-    """The front member expected to be the fastest within `max_drop` after recovery."""
-    for e in sorted(front, key=lambda e: e.latency_objective()):
-        x = outlook.expected(e.error_step, e.accuracy) if outlook is not None else None
-        if x is not None:
+    """The front member expected to be the fastest within `max_drop` after recovery, among
+    those the finish may recover (estimate within `candidate_gap`). With no recoveries of the
+    members' estimate steps yet, the finish's first try: the middle of that ladder (finish.py
+    bisects it)."""
+    ladder = sorted((e for e in front if e.accuracy >= baseline_acc - candidate_gap),
+                    key=lambda e: e.latency_objective())
+    expected = [(e, outlook.expected(e.error_step, e.accuracy) if outlook is not None else None)
+                for e in ladder]
+    calibrated = [(e, x) for e, x in expected if x is not None]
+    if calibrated:
+        for e, x in calibrated:
             if x >= baseline_acc - max_drop:
                 return Outlook(e, "calibrated", x, outlook.count(e.error_step))
-        elif e.accuracy >= baseline_acc - candidate_gap:
-            # No pairs for this estimate step: the finish's own rule, its first candidate.
-            return Outlook(e, "first to recover")
-    return None
+        return None
+    return Outlook(ladder[(len(ladder) - 1) // 2], "first to recover") if ladder else None
 
 
 def describe(o: Outlook | None, unit: str) -> str:

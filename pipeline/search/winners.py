@@ -19,3 +19,33 @@ def knee(front: list[Evaluation]):
     norm = float(np.hypot(*d)) or 1.0
     dist = np.abs(d[0] * (pts[:, 1] - a[1]) - d[1] * (pts[:, 0] - a[0])) / norm
     return front[int(np.argmax(dist))]
+
+
+def bisect_ladder(count: int, budget: int, passes, start: int | None = None) -> int | None:
+    """Index of the fastest rung found to pass, trying at most `budget` rungs of a ladder
+    ordered fastest first, or None if none tried passed.
+
+    Recovered accuracy falls, roughly monotonically, as a front gets faster, so the line "within
+    1 point" cuts the ladder once: a pass sends the next try faster, a failure slower. Three tries
+    place the line among seven rungs; trying fastest first spends them all on the deep end when
+    accuracy binds (Fashion-MNIST: the line sits high up the front). `start`: a rung expected
+    near the line (the recovery outlook's): tried first, then steps of 1, 2, 4 rungs away from
+    it while the answer stays the same, then bisection."""
+    lo, hi, best = 0, count - 1, None
+    i = (lo + hi) // 2 if start is None else min(max(start, lo), hi)
+    galloping, direction, step = start is not None, 0, 1
+    for _ in range(budget):
+        if lo > hi:
+            break
+        ok = passes(i)
+        if ok:
+            best, hi = i, i - 1
+        else:
+            lo = i + 1
+        toward = -1 if ok else 1
+        galloping = galloping and direction in (0, toward)
+        if galloping:
+            direction, i, step = toward, min(max(i + toward * step, lo), hi), step * 2
+        else:
+            i = (lo + hi) // 2
+    return best

@@ -82,3 +82,21 @@ def test_the_criteria_bench_compares_at_the_runs_main_winner_only(tmp_path):
     assert winner_targets(str(tmp_path), Space()) == {"winner-most-accurate-tried": {"conv1": 5}}
     with pytest.raises(UserError, match="no winners"):
         winner_targets(str(tmp_path / "nothing"), Space())
+
+
+def test_where_accuracy_binds_each_search_front_is_bisected_like_the_products_finish():
+    from bench import search_seeds
+    from bench.quality_finish import Finisher
+    from bench.quality_methods import Candidate, MethodResult
+
+    assert search_seeds.settings("fashion-mnist", False)["pick"] == "bisect"
+    finisher = Finisher.__new__(Finisher)   # recover() replaced: no model, no data
+    finisher.base_info, finisher.info = {"accuracy_val": 0.90}, {}
+
+    def recover(cand):   # rungs 0-5 recover 3 points short, 6 and slower within the point
+        finisher.info[cand.key] = {"accuracy_val": 0.87 if int(cand.key) < 6 else 0.895}
+
+    finisher.recover = recover
+    ladder = [Candidate("latency-ga", str(i), f"r{i}") for i in range(12)]
+    result = MethodResult("latency-ga", [], evaluated=40, wall_s=0.0, ladder=ladder, budget=3)
+    assert [c.key for c in finisher.bisect(result)] == ["5", "8", "6"]

@@ -79,9 +79,13 @@ def test_calibrated_it_names_the_fastest_expected_within_the_drop():
     assert (o.ev.id, o.how, o.pairs) == ("mid", "calibrated", 3)
     assert o.expected == pytest.approx(0.985)
     assert "after recovery 0.200 ms (mid, expected 98.5% from 3 recoveries)" in describe(o, "ms")
-    # A member whose step has no pairs falls back to the candidate rule, fastest first.
+    # A member of a step without pairs has no expectation: the calibrated ones decide.
     front[0] = ev("fast", 0.1, 0.90, step="bn_recal")
-    assert fastest_after_recovery(front, 0.99, 0.01, 0.15, history).ev.id == "fast"
+    assert fastest_after_recovery(front, 0.99, 0.01, 0.15, history).ev.id == "mid"
+    # Nothing calibrated: the middle of the ladder within the gap, the finish's first try.
+    ladder = [ev(f"m{i}", 0.1 * (i + 1), 0.90) for i in range(5)]
+    o = fastest_after_recovery(ladder, 0.99, 0.01, 0.15, RecoveryOutlook())
+    assert (o.ev.id, o.how) == ("m2", "first to recover")
 
 
 def test_nothing_expected_within_the_drop_is_said():
