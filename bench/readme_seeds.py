@@ -9,6 +9,13 @@ def _f(x, fmt="{:.3f}") -> str:
     return fmt.format(x) if x is not None else "-"
 
 
+def _samples(samples) -> str:
+    """'2,088 train / 483 val / 429 test' from a result's {split: count}."""
+    if not isinstance(samples, dict):
+        return str(samples)
+    return " / ".join(f"{n:,} {split}" for split, n in samples.items())
+
+
 def seeds_section(r: dict) -> list[str]:
     c = r["config"]
     data = r["data"]
@@ -82,7 +89,7 @@ def estimate_section(r: dict) -> list[str]:
              f"{n} architectures spread from one channel per group to the full model; each scored "
              f"by every estimator, then recovered fully (the main job's distillation); Kendall's "
              f"tau-b with the recovered validation accuracy, over all and over the {len(deep)} "
-             f"most pruned. Samples: {r['samples']}. {_commit(r)}.", "",
+             f"most pruned. Images: {_samples(r['samples'])}. {_commit(r)}.", "",
              "| estimator | Kendall tau | tau, most pruned half | s per architecture | "
              "recovered minus estimate (points) |",
              "|---|---|---|---|---|"]
