@@ -6,6 +6,14 @@ kind (conv, pointwise, depthwise, linear): MACs, MACs with channel counts padded
 16, activations written and read, and how many layers sit off a multiple of 8. Optionally the
 same padded MACs per layer ("layers"): a per-layer cost the regression learns from end-to-end
 measurements, like a lookup table that already includes fusion and memory effects.
+
+"blocks": runtimes that compute in a channel-blocked layout take a layer into it only when its
+channels fit the block (ONNX Runtime's NCHWc on x86: a depthwise conv needs its channels, any
+other conv its input channels, a multiple of the block, 8 with AVX2 and 16 with AVX-512); the
+others run a slower plain kernel, and each switch between the layouts costs a reorder of the
+activations. So, per block size 8 and 16: per kind the MACs and activations of layers off the
+block, and the number of layout switches between consecutive layers and the activations they
+reorder. A runtime without such a layout gets weights near zero (the choice is cross-validated).
 """
 from __future__ import annotations
 
@@ -13,7 +21,8 @@ import numpy as np
 
 KINDS = ("conv", "pointwise", "depthwise", "linear")
 PADS = (4, 8, 16)
-FEATURE_SETS = ("kinds", "kinds+layers")
+FEATURE_SETS = ("kinds", "kinds+layers", "kinds+blocks")
+BLOCKS = (8, 16)
 
 
 def _pad(c: np.ndarray, multiple: int) -> np.ndarray:
@@ -52,4 +61,25 @@ def features(table, genomes: list[dict], feature_set: str = "kinds") -> np.ndarr
     if feature_set == "kinds+layers":
         columns.extend(terms["macs_pad8"].T)
         columns.extend(terms["act_out"].T)
+    if feature_set == "kinds+blocks":
+        columns.extend(_block_columns(table, genomes, terms, kinds))
     return np.column_stack(columns)
+
+
+def _block_columns(table, genomes, terms, kinds) -> list[np.ndarray]:
+    cin, cout, _ = table.shapes(genomes)
+    depthwise, linear = kinds == "depthwise", kinds == "linear"
+    act = terms["act_in"] + terms["act_out"]
+    columns = []
+    for block in BLOCKS:
+        on = np.where(depthwise, cout % block == 0, (cin < block) | (cin % block == 0)) & ~linear
+        off = ~on & ~linear
+        for kind in KINDS[:3]:
+            mask = kinds == kind
+            if mask.any():
+                columns += [(terms["macs"] * off)[:, mask].sum(axis=1),
+                            (act * off)[:, mask].sum(axis=1)]
+        switch = on[:, 1:] != on[:, :-1]   # layers in forward order: a reorder between them
+        columns += [switch.sum(axis=1).astype(np.float64),
+                    (switch * terms["act_out"][:, :-1]).sum(axis=1)]
+    return columns

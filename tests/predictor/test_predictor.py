@@ -82,6 +82,33 @@ def test_staircase_latency_is_learned_within_2_percent(resnet):
     assert steps[1] - steps[0] > 5 * (steps[2] - steps[1])
 
 
+def blocked_layout_ms(table, genomes) -> np.ndarray:
+    """A fake device with a channel-blocked layout (ONNX Runtime's NCHWc, block 16): a conv
+    whose input channels are not a multiple of 16 (a depthwise one: its channels) runs a plain
+    kernel at 3x the cost per MAC, and each switch between the layouts reorders the
+    activations at 4 ns each."""
+    cin, cout, groups = table.shapes(genomes)
+    kernel, out_hw = np.asarray(table.kernel), np.asarray(table.out_hw)
+    depthwise = np.asarray([k == "depthwise" for k in table.kind])
+    on = np.where(depthwise, cout % 16 == 0, (cin < 16) | (cin % 16 == 0))
+    macs = cout * np.maximum(cin // groups, 1) * kernel * out_hw
+    switches = (on[:, 1:] != on[:, :-1]) * (cout * out_hw)[:, :-1]
+    return 0.01 + (1e-6 * macs * np.where(on, 1.0, 3.0)).sum(axis=1) + 4e-6 * switches.sum(axis=1)
+
+
+def test_a_blocked_layout_is_learned_within_2_percent(resnet):
+    """The stairs of ONNX Runtime's NCHWc layout are not a padding of the MACs: a layer off the
+    block changes kernel. The cross-validation picks the features that say so."""
+    space, table = resnet[2:]
+    genomes = random_genomes(space, 400, np.random.default_rng(2), min_keep=0.05)
+    samples = [LatencySample(g, float(ms)) for g, ms in zip(genomes, blocked_layout_ms(table, genomes))]
+    predictor = LatencyPredictor(table).fit(samples[:300])
+    measured = np.array([s.latency_ms for s in samples[300:]])
+    errors = np.abs(predictor.predict([s.channels for s in samples[300:]]) / measured - 1)
+    assert predictor.chosen["feature_set"] == "kinds+blocks"
+    assert errors.max() <= 0.02, (predictor.chosen, errors.max())
+
+
 def test_drift_flags_a_changed_device_and_update_refits(resnet):
     space, table = resnet[2:]
     genomes = random_genomes(space, 60, np.random.default_rng(1), min_keep=0.05)
