@@ -32,25 +32,31 @@ def budget_accuracy(points: list[dict], base_p50: float) -> float | None:
 
 
 def aggregate(per_seed: dict) -> dict:
-    """{model: {profile: {method: {...over seeds...}}}} from {seed: {model: bench_model()}}."""
+    """{model: {profile: {method: {...over seeds...}}}} from {seed: {model: bench_model()}}.
+
+    A seed where a method kept no file within 1 point counts as the unpruned model (what its
+    user would ship: speedup 1), not as a missing value: a median over the seeds that did
+    keep one would flatter a method that often keeps none. `within` counts the seeds that did."""
     out: dict = {}
     for seed, models in per_seed.items():
         for model, r in models.items():
             for profile, sc in r["profiles"].items():
                 base = sc["baseline"]["latency_ms"]["p50"]
-                ours = sc["methods"]["latency-ga"]["best_within_1pt"]
+                unpruned = {"latency_ms": sc["baseline"]["latency_ms"], "speedup": 1.0}
+                ours = sc["methods"]["latency-ga"]["best_within_1pt"] or unpruned
                 for method, m in sc["methods"].items():
                     cell = out.setdefault(model, {}).setdefault(profile, {}).setdefault(
                         method, {"fastest_p50": [], "speedup": [], "budget_accuracy": [],
-                                 "ga_over_this": [], "seeds": []})
+                                 "ga_over_this": [], "seeds": [], "within": 0})
                     best = m["best_within_1pt"]
                     cell["seeds"].append(seed)
-                    cell["fastest_p50"].append(best["latency_ms"]["p50"] if best else None)
-                    cell["speedup"].append(best["speedup"] if best else None)
+                    cell["within"] += best is not None
+                    best = best or unpruned
+                    cell["fastest_p50"].append(best["latency_ms"]["p50"])
+                    cell["speedup"].append(best["speedup"])
                     cell["budget_accuracy"].append(budget_accuracy(m["points"], base))
                     cell["ga_over_this"].append(
-                        ratio_over_rounds(ours["latency_ms"], best["latency_ms"])["median"]
-                        if ours and best else None)
+                        ratio_over_rounds(ours["latency_ms"], best["latency_ms"])["median"])
     for model in out.values():
         for profile in model.values():
             for cell in profile.values():

@@ -1,5 +1,7 @@
 """Bench settings and README text that need no bench run: the plain win/lose sentence per
 search-quality cell, and where the criteria bench reads Fashion-MNIST and writes its result."""
+import pytest
+
 from bench.readme_seeds import verdict
 
 
@@ -100,3 +102,21 @@ def test_where_accuracy_binds_each_search_front_is_bisected_like_the_products_fi
     ladder = [Candidate("latency-ga", str(i), f"r{i}") for i in range(12)]
     result = MethodResult("latency-ga", [], evaluated=40, wall_s=0.0, ladder=ladder, budget=3)
     assert [c.key for c in finisher.bisect(result)] == ["5", "8", "6"]
+
+
+def test_a_seed_without_a_file_within_one_point_counts_as_the_unpruned_model():
+    from bench.search_seeds import aggregate
+
+    def seed(ours, other):
+        lat = lambda ms: {"p50": ms, "rounds_p50": [ms, ms, ms]}  # noqa: E731
+        best = lambda ms: ms and {"latency_ms": lat(ms), "speedup": 0.6 / ms}  # noqa: E731
+        return {"m": {"profiles": {"p": {"baseline": {"latency_ms": lat(0.6)}, "methods": {
+            "latency-ga": {"best_within_1pt": best(ours), "points": []},
+            "uniform-l1": {"best_within_1pt": best(other), "points": []}}}}}}
+
+    cells = aggregate({0: seed(None, 0.3), 1: seed(0.2, 0.3), 2: seed(0.25, 0.3)})["m"]["p"]
+    ga = cells["latency-ga"]
+    # the median over seeds that kept a file (0.225) would hide seed 0's miss
+    assert (ga["fastest_p50_median"], ga["within"]) == (0.25, 2)
+    assert ga["speedup"] == pytest.approx([1.0, 3.0, 2.4])
+    assert cells["uniform-l1"]["ga_over_this"][0] == 2.0   # seed 0: unpruned vs its 0.3 ms
