@@ -48,6 +48,8 @@ def seeds_section(r: dict) -> list[str]:
                     say = "The latency-driven GA itself."
                 elif ratio is None:
                     say = "No head-to-head: one side kept no file within 1 point."
+                elif abs(1 - ratio) < 0.005:
+                    say = "The latency GA's file ties this method's (median over seeds)."
                 else:
                     say = (f"The latency GA's file is {abs(1 - ratio) * 100:.0f}% "
                            f"{'faster' if ratio < 1 else 'slower'} than this method's "
