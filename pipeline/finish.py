@@ -16,6 +16,7 @@ from pathlib import Path
 from pipeline.atomic import write_text_atomic
 from pipeline.batching import calibration_slices
 from pipeline.progress import status
+from pipeline.search.outlook import fastest_after_recovery, recovery_ladder
 from pipeline.search.winners import bisect_ladder, knee
 
 MEASURE_ROUNDS = 3
@@ -86,11 +87,14 @@ def _pick_and_recover(cfg, base_model, search, splits):
         return tried[ev.key]
 
     picked = []
-    # Candidates whose cheap estimate is hopeless are skipped; the rest form a ladder, fastest
-    # first, bisected for the 1-point line (search/winners.bisect_ladder), starting where the
-    # recovery outlook expects the line when this task has recoveries of its own.
-    candidates = [e for e in front if e.accuracy >= base_acc - cfg.recover.candidate_gap]
-    start = _outlook_rung(candidates, base_acc, cfg.recover, search.get("outlook"))
+    # Candidates whose cheap estimate is hopeless are skipped (search/outlook.recovery_ladder);
+    # the rest form a ladder, fastest first, bisected for the 1-point line
+    # (search/winners.bisect_ladder), starting where the recovery outlook expects the line
+    # when this task has recoveries of its own.
+    outlook = search.get("outlook")
+    candidates = recovery_ladder(front, base_acc, cfg.recover.max_drop, cfg.recover.candidate_gap,
+                                 outlook)
+    start = _outlook_rung(candidates, base_acc, cfg.recover, outlook)
     first = candidates[(len(candidates) - 1) // 2 if start is None else start:][:1]
     if executor.name != "local" and first:
         # On a cluster the first rung and the knee recover side by side; each recovery is
@@ -123,8 +127,6 @@ def _pick_and_recover(cfg, base_model, search, splits):
 
 def _outlook_rung(candidates: list, base_acc: float, recover, outlook) -> int | None:
     """The rung the outlook expects to be the fastest within the drop, if it is calibrated."""
-    from pipeline.search.outlook import fastest_after_recovery
-
     o = fastest_after_recovery(candidates, base_acc, recover.max_drop, recover.candidate_gap,
                                outlook)
     if o is None or o.how != "calibrated":

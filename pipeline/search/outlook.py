@@ -97,6 +97,16 @@ class RecoveryOutlook:
         predict = self._maps[step]
         return None if predict is None else float(predict([estimate])[0])
 
+    def seen(self, step: str) -> tuple[float, float] | None:
+        """The range of `step`'s estimates whose recovery this task has seen."""
+        xs = [p["estimate"] for p in self.pairs if p["step"] == step]
+        return (min(xs), max(xs)) if xs else None
+
+    def lowest_within(self, step: str, line: float) -> float | None:
+        """The lowest estimate of `step` seen to recover to `line` or above, if any."""
+        xs = [p["estimate"] for p in self.pairs if p["step"] == step and p["recovered"] >= line]
+        return min(xs) if xs and self.expected(step, min(xs)) is not None else None
+
 
 def _valid(p) -> bool:
     return (isinstance(p, dict) and isinstance(p.get("step"), str)
@@ -113,17 +123,35 @@ class Outlook:
     pairs: int = 0
 
 
+def recovery_ladder(front: list, baseline_acc: float, max_drop: float, candidate_gap: float,
+                    outlook: RecoveryOutlook | None) -> list:
+    """The front members the finish may recover, fastest first: estimate within
+    `candidate_gap` of the baseline, or, where this task has seen an estimate of the same step
+    recover within the drop, within `candidate_gap` of that one (on digits an estimate of 86%
+    recovered to 98%: the baseline's gap alone would skip every faster member)."""
+    line, gap_floor = baseline_acc - max_drop, baseline_acc - candidate_gap
+
+    def floor(e) -> float:
+        low = outlook.lowest_within(e.error_step, line) if outlook is not None else None
+        return gap_floor if low is None else min(gap_floor, low - candidate_gap)
+
+    return sorted((e for e in front if e.accuracy >= floor(e)), key=lambda e: e.latency_objective())
+
+
 def fastest_after_recovery(front: list, baseline_acc: float, max_drop: float,
                            candidate_gap: float, outlook: RecoveryOutlook | None):
     """The front member expected to be the fastest within `max_drop` after recovery, among
-    those the finish may recover (estimate within `candidate_gap`). With no recoveries of the
-    members' estimate steps yet, the finish's first try: the middle of that ladder (finish.py
-    bisects it)."""
-    ladder = sorted((e for e in front if e.accuracy >= baseline_acc - candidate_gap),
-                    key=lambda e: e.latency_objective())
-    expected = [(e, outlook.expected(e.error_step, e.accuracy) if outlook is not None else None)
-                for e in ladder]
-    calibrated = [(e, x) for e, x in expected if x is not None]
+    those the finish may recover (recovery_ladder). Only estimates inside the range this task
+    has seen recovered are expected anything (below it the map would only repeat its lowest
+    pair). With no recoveries of the members' estimate steps yet, the finish's first try: the
+    middle of the ladder (finish.py bisects it)."""
+    ladder = recovery_ladder(front, baseline_acc, max_drop, candidate_gap, outlook)
+    calibrated = []
+    for e in ladder:
+        seen = outlook.seen(e.error_step) if outlook is not None else None
+        x = outlook.expected(e.error_step, e.accuracy) if seen else None
+        if x is not None and e.accuracy >= seen[0]:
+            calibrated.append((e, x))
     if calibrated:
         for e, x in calibrated:
             if x >= baseline_acc - max_drop:
