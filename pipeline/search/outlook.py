@@ -10,9 +10,9 @@ depend on), and a monotone map from estimate to recovered accuracy is fitted on 
 estimate step (a step-2 estimate and a BN-only one are different scales).
 
 Until a task has recoveries of its own there is nothing to calibrate on: the outlook then names
-the first architecture the finish will recover (the middle of the ladder of front members whose
-estimate is within `recover.candidate_gap`, which the finish bisects), and says so. Calibrated,
-it is also where the finish starts.
+the fastest architecture the finish may pick (the fastest rung of the ladder of front members
+whose estimate is within `recover.candidate_gap`, which the finish bisects from the middle),
+and says it is uncalibrated. Calibrated, its answer is also where the finish starts.
 """
 from __future__ import annotations
 
@@ -118,7 +118,7 @@ def _valid(p) -> bool:
 class Outlook:
     """The progress line's answer: which architecture, and on what grounds."""
     ev: object
-    how: str          # "calibrated" | "first to recover"
+    how: str          # "calibrated" | "fastest candidate"
     expected: float | None = None
     pairs: int = 0
 
@@ -143,8 +143,8 @@ def fastest_after_recovery(front: list, baseline_acc: float, max_drop: float,
     """The front member expected to be the fastest within `max_drop` after recovery, among
     those the finish may recover (recovery_ladder). Only estimates inside the range this task
     has seen recovered are expected anything (below it the map would only repeat its lowest
-    pair). With no recoveries of the members' estimate steps yet, the finish's first try: the
-    middle of the ladder (finish.py bisects it)."""
+    pair). With no recoveries of the members' estimate steps yet, the ladder's fastest rung:
+    the most the finish can deliver (it bisects the ladder from the middle, finish.py)."""
     ladder = recovery_ladder(front, baseline_acc, max_drop, candidate_gap, outlook)
     calibrated = []
     for e in ladder:
@@ -157,7 +157,7 @@ def fastest_after_recovery(front: list, baseline_acc: float, max_drop: float,
             if x >= baseline_acc - max_drop:
                 return Outlook(e, "calibrated", x, outlook.count(e.error_step))
         return None
-    return Outlook(ladder[(len(ladder) - 1) // 2], "first to recover") if ladder else None
+    return Outlook(ladder[0], "fastest candidate") if ladder else None
 
 
 def describe(o: Outlook | None, unit: str) -> str:
@@ -166,5 +166,5 @@ def describe(o: Outlook | None, unit: str) -> str:
     if o.how == "calibrated":
         return (f"after recovery {o.ev.latency_objective():.3f} {unit} ({o.ev.id}, expected "
                 f"{100 * o.expected:.1f}% from {o.pairs} recoveries)")
-    return (f"first to recover {o.ev.latency_objective():.3f} {unit} ({o.ev.id}, "
+    return (f"fastest candidate {o.ev.latency_objective():.3f} {unit} ({o.ev.id}, "
             f"uncalibrated)")

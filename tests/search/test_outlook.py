@@ -63,12 +63,12 @@ def test_a_damaged_file_is_an_empty_outlook(tmp_path, text, capsys):
         assert "unreadable" in capsys.readouterr().err
 
 
-def test_uncalibrated_it_names_the_finishs_first_candidate():
+def test_uncalibrated_it_names_the_fastest_candidate():
     front = [ev("fast", 0.1, 0.70), ev("mid", 0.2, 0.90), ev("slow", 0.6, 0.99)]
     o = fastest_after_recovery(front, baseline_acc=0.99, max_drop=0.01, candidate_gap=0.15,
                                outlook=RecoveryOutlook())
-    assert o.ev.id == "mid" and o.how == "first to recover"
-    assert "first to recover 0.200 ms (mid, uncalibrated)" in describe(o, "ms")
+    assert o.ev.id == "mid" and o.how == "fastest candidate"
+    assert "fastest candidate 0.200 ms (mid, uncalibrated)" in describe(o, "ms")
 
 
 def test_calibrated_it_names_the_fastest_expected_within_the_drop():
@@ -82,10 +82,10 @@ def test_calibrated_it_names_the_fastest_expected_within_the_drop():
     # A member of a step without pairs has no expectation: the calibrated ones decide.
     front[0] = ev("fast", 0.1, 0.90, step="bn_recal")
     assert fastest_after_recovery(front, 0.99, 0.01, 0.15, history).ev.id == "mid"
-    # Nothing calibrated: the middle of the ladder within the gap, the finish's first try.
+    # Nothing calibrated: the fastest rung within the gap, the most the finish can pick.
     ladder = [ev(f"m{i}", 0.1 * (i + 1), 0.90) for i in range(5)]
     o = fastest_after_recovery(ladder, 0.99, 0.01, 0.15, RecoveryOutlook())
-    assert (o.ev.id, o.how) == ("m2", "first to recover")
+    assert (o.ev.id, o.how) == ("m0", "fastest candidate")
 
 
 def test_nothing_expected_within_the_drop_is_said():
