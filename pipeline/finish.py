@@ -2,9 +2,9 @@
 
 "Fastest within 1 point" is verified, not trusted: the search's accuracy is a cheap estimate,
 so front members are recovered (full distillation), the front bisected for the fastest one
-that keeps its validation accuracy within the allowed drop. The baseline and every winner file are then
-measured together, interleaved over several rounds, so the speedups compare numbers taken
-side by side on a shared, noisy machine.
+that keeps its validation accuracy within the allowed drop. The baseline and every winner file
+are then measured together, interleaved over several rounds, so the speedups compare numbers
+taken side by side on a shared, noisy machine.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pipeline.atomic import write_text_atomic
 from pipeline.batching import calibration_slices
 from pipeline.progress import status
 from pipeline.search.outlook import fastest_after_recovery, recovery_ladder
-from pipeline.search.winners import bisect_ladder, knee
+from pipeline.search.winners import bisect_ladder, first_rung, knee
 
 MEASURE_ROUNDS = 3
 # Every name a winner folder can get (README's "What a run leaves" describes each).
@@ -95,7 +95,7 @@ def _pick_and_recover(cfg, base_model, search, splits):
     candidates = recovery_ladder(front, base_acc, cfg.recover.max_drop, cfg.recover.candidate_gap,
                                  outlook)
     start = _outlook_rung(candidates, base_acc, cfg.recover, outlook)
-    first = candidates[(len(candidates) - 1) // 2 if start is None else start:][:1]
+    first = [candidates[first_rung(len(candidates), start)]] if candidates else []
     if executor.name != "local" and first:
         # On a cluster the first rung and the knee recover side by side; each recovery is
         # seeded, so the picks below are the ones the one-by-one local order makes.

@@ -103,7 +103,8 @@ class RecoveryOutlook:
         return (min(xs), max(xs)) if xs else None
 
     def lowest_within(self, step: str, line: float) -> float | None:
-        """The lowest estimate of `step` seen to recover to `line` or above, if any."""
+        """The lowest estimate of `step` seen to recover to `line` or above, once the step is
+        calibrated (MIN_PAIRS); else None."""
         xs = [p["estimate"] for p in self.pairs if p["step"] == step and p["recovered"] >= line]
         return min(xs) if xs and self.expected(step, min(xs)) is not None else None
 

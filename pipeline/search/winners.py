@@ -21,6 +21,11 @@ def knee(front: list[Evaluation]):
     return front[int(np.argmax(dist))]
 
 
+def first_rung(count: int, start: int | None = None) -> int:
+    """The rung bisect_ladder tries first: `start` (kept on the ladder), else the middle."""
+    return (count - 1) // 2 if start is None else min(max(start, 0), count - 1)
+
+
 def bisect_ladder(count: int, budget: int, passes, start: int | None = None) -> int | None:
     """Index of the fastest rung found to pass, trying at most `budget` rungs of a ladder
     ordered fastest first, or None if none tried passed.
@@ -32,7 +37,7 @@ def bisect_ladder(count: int, budget: int, passes, start: int | None = None) -> 
     near the line (the recovery outlook's): tried first, then steps of 1, 2, 4 rungs away from
     it while the answer stays the same, then bisection."""
     lo, hi, best = 0, count - 1, None
-    i = (lo + hi) // 2 if start is None else min(max(start, lo), hi)
+    i = first_rung(count, start)
     galloping, direction, step = start is not None, 0, 1
     for _ in range(budget):
         if lo > hi:
