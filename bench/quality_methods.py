@@ -100,9 +100,9 @@ def run_ga(method: str, cfg, profile, device, inputs, run_dir: Path, per_method:
 
     counters = json.loads((run_dir / "pareto.json").read_text())["counters"]
     front = [e for e in search["front"] if e.channels != search["baseline"]["channels"]]
+    evaluated = int(counters["evaluated"]) - 1   # the baseline is not a try
     return picked_from_front(method, front, search["baseline"]["accuracy"], per_method, gap,
-                             span, pick, evaluated=int(counters["evaluated"]) - 1,  # not the
-                             wall_s=wall_s)                                   # baseline
+                             span, pick, evaluated=evaluated, wall_s=wall_s)
 
 
 def picked_from_front(method: str, front: list, base_accuracy: float, per_method: int, gap: float,
