@@ -30,7 +30,8 @@ def _pad(c: np.ndarray, multiple: int) -> np.ndarray:
 
 
 def layer_terms(table, genomes: list[dict]) -> dict[str, np.ndarray]:
-    """Per-layer quantities, each N x L (millions of MACs / activations)."""
+    """Per-layer quantities, each N x L (millions of MACs / activations; "cin" and "cout" the
+    channel counts themselves)."""
     cin, cout, groups = table.shapes(genomes)
     kernel = np.asarray(table.kernel, dtype=np.float64)
     out_hw = np.asarray(table.out_hw, dtype=np.float64)
@@ -38,7 +39,7 @@ def layer_terms(table, genomes: list[dict]) -> dict[str, np.ndarray]:
     per_group_in = np.maximum(cin // np.maximum(groups, 1), 1)
     terms = {"macs": cout * per_group_in * kernel * out_hw / 1e6,
              "act_out": cout * out_hw / 1e6, "act_in": cin * in_hw / 1e6,
-             "off8": (cout % 8 != 0).astype(np.float64)}
+             "off8": (cout % 8 != 0).astype(np.float64), "cin": cin, "cout": cout}
     depthwise = np.asarray([k == "depthwise" for k in table.kind])
     for m in PADS:
         # a depthwise layer has one input channel per group: only its channel count is tiled
@@ -62,12 +63,12 @@ def features(table, genomes: list[dict], feature_set: str = "kinds") -> np.ndarr
         columns.extend(terms["macs_pad8"].T)
         columns.extend(terms["act_out"].T)
     if feature_set == "kinds+blocks":
-        columns.extend(_block_columns(table, genomes, terms, kinds))
+        columns.extend(_block_columns(terms, kinds))
     return np.column_stack(columns)
 
 
-def _block_columns(table, genomes, terms, kinds) -> list[np.ndarray]:
-    cin, cout, _ = table.shapes(genomes)
+def _block_columns(terms, kinds) -> list[np.ndarray]:
+    cin, cout = terms["cin"], terms["cout"]
     depthwise, linear = kinds == "depthwise", kinds == "linear"
     act = terms["act_in"] + terms["act_out"]
     columns = []

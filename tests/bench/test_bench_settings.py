@@ -120,3 +120,10 @@ def test_a_seed_without_a_file_within_one_point_counts_as_the_unpruned_model():
     assert (ga["fastest_p50_median"], ga["within"]) == (0.25, 2)
     assert ga["speedup"] == pytest.approx([1.0, 3.0, 2.4])
     assert cells["uniform-l1"]["ga_over_this"][0] == 2.0   # seed 0: unpruned vs its 0.3 ms
+
+
+def test_a_method_without_a_file_in_any_seed_is_said_so_not_ranked_by_the_baseline():
+    methods = {"latency-ga": {"fastest_p50_median": 0.56, "within": 0},
+               "uniform-l1": {"fastest_p50_median": 0.3, "within": 3}}
+    text = verdict(methods)
+    assert "kept no file within 1 point" in text and "uniform-l1 did" in text
