@@ -31,14 +31,14 @@ def seeds_section(r: dict) -> list[str]:
              f"counts as the unpruned model (speedup 1), and the cell says how many seeds kept "
              f"one. 'Acc at budget': best test accuracy among the "
              f"method's files at <= {int(100 * r['budget_fraction'])}% of the baseline's p50. "
-             f"{_commit(r)}; {r['wall_s'] / 60:.1f} min.", ""]
+             f"Last run: {_commit(r)}; {r['wall_s'] / 60:.1f} min.", ""]
     # Aggregated here, not read from the stored summary: the rule for a seed without a file
     # within 1 point (bench.search_seeds.aggregate) applies to every stored run alike.
     from bench.search_seeds import aggregate
 
     for model, profiles in aggregate(r["per_seed"]).items():
         for profile, methods in profiles.items():
-            lines += [f"### {model} on {profile}", "",
+            lines += [f"### {model} on {profile}", ""] + _provenance(r, model, profile) + [
                       "| method | fastest p50 ms within 1 pt | speedup | acc at budget | "
                       "latency GA / this | what it shows |", "|---|---|---|---|---|---|"]
             for method, m in methods.items():
@@ -61,6 +61,21 @@ def seeds_section(r: dict) -> list[str]:
                     f"{_f(m['budget_accuracy_median'], '{:.2%}')} | {_f(ratio)} | {say} |")
             lines += ["", verdict(methods), ""]
     return lines
+
+
+def _provenance(r: dict, model: str, profile: str) -> list[str]:
+    """Where a cell's seeds were measured by an earlier run than the last: its commits, times
+    and the wall time of those seeds of this model (both profiles run in one go)."""
+    cells = [(ms[model], ms[model]["profiles"][profile]) for ms in r["per_seed"].values()
+             if profile in ms.get(model, {}).get("profiles", {})]
+    commits = sorted({sc.get("git_commit", r["git_commit"]) for _, sc in cells})
+    if commits == [r["git_commit"]]:
+        return []
+    finished = max(sc.get("finished_utc", "") for _, sc in cells)
+    walls = [m["wall_s"] for m, _ in cells if "wall_s" in m]
+    wall = f"; {sum(walls) / 60:.1f} min for its seeds" if len(walls) == len(cells) else ""
+    return [f"Measured by an earlier run: commit {', '.join(f'`{c[:10]}`' for c in commits)}, "
+            f"finished {finished}{wall}.", ""]
 
 
 def _test_images(r: dict) -> str:

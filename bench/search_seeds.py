@@ -17,7 +17,7 @@ import statistics
 import time
 
 from bench import search_quality as sq
-from bench.common import ratio_over_rounds, write_result
+from bench.common import git_commit, ratio_over_rounds, read_result, write_result
 from pipeline.progress import status
 
 BUDGET_FRACTION = 0.3
@@ -94,22 +94,71 @@ def settings(data: str, smoke: bool, models=None, profiles=None,
     return s
 
 
+# Settings two runs must share for their cells to sit in one table.
+COMPARABLE = ("data_overrides", "population", "generations", "recover_steps", "rounds",
+              "per_method", "pick", "full_test")
+
+
+def kept_cells(last: dict | None, s: dict, seeds: list[int]) -> dict:
+    """The cells of the last result this run does not redo (other models, profiles or seeds),
+    each stamped with the commit and time it was measured at; none if the settings differ.
+
+    A cell is a (seed, model, profile); the grid takes hours on 2 cores, so a run of one model
+    or one profile adds to the table instead of replacing it."""
+    if not last:
+        return {}
+    if any(last.get("config", {}).get(k) != s.get(k) for k in COMPARABLE):
+        status("search_seeds: the last result ran other settings; its cells are not kept")
+        return {}
+    kept: dict = {}
+    for seed, models in last["per_seed"].items():
+        for model, r in models.items():
+            for profile, sc in r["profiles"].items():
+                if int(seed) in seeds and model in s["models"] and profile in s["profiles"]:
+                    continue   # redone now
+                sc.setdefault("git_commit", last.get("git_commit", ""))
+                sc.setdefault("finished_utc", last.get("finished_utc", ""))
+                cell = kept.setdefault(int(seed), {}).setdefault(model, {**r, "profiles": {}})
+                cell["profiles"][profile] = sc
+    return kept
+
+
+def merged(per_seed: dict, kept: dict) -> dict:
+    """This run's cells with the kept ones added where this run has none."""
+    out = {seed: {model: {**r, "profiles": dict(r["profiles"])} for model, r in models.items()}
+           for seed, models in per_seed.items()}
+    for seed, models in kept.items():
+        for model, r in models.items():
+            mine = out.setdefault(seed, {}).setdefault(model, {**r, "profiles": {}})
+            for profile, sc in r["profiles"].items():
+                mine["profiles"].setdefault(profile, sc)
+    return out
+
+
 def run(data: str, seeds: list[int], smoke: bool, models=None, profiles=None,
         recover_steps: int | None = None) -> dict:
     s = settings(data, smoke, models, profiles, recover_steps)
+    name = f"search_seeds_{data.replace('-', '_')}"
+    kept = kept_cells(read_result(name, smoke), s, seeds) if (models or profiles) else {}
     start = time.perf_counter()
     per_seed: dict = {}
     for seed in seeds:
         s.update(seed=seed, tag=f"{data}-s{seed}-")
         for model in s["models"]:
+            began = time.perf_counter()
             per_seed.setdefault(seed, {})[model] = sq.bench_model(model, s, smoke)
             per_seed[seed][model].pop("devices", None)
-            path = write_result(f"search_seeds_{data.replace('-', '_')}", smoke, {
-                "data": data, "per_seed": per_seed, "summary": aggregate(per_seed),
+            per_seed[seed][model]["wall_s"] = time.perf_counter() - began
+            for sc in per_seed[seed][model]["profiles"].values():
+                sc["git_commit"] = git_commit()
+                sc["finished_utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            everything = merged(per_seed, kept)
+            path = write_result(name, smoke, {
+                "data": data, "per_seed": everything, "summary": aggregate(everything),
                 "budget_fraction": BUDGET_FRACTION, "wall_s": time.perf_counter() - start},
                 config={**s, "search_overrides": sq.SEARCH_OVERRIDES}, seed=seeds[0], devices=[])
     status(f"written: {path}")
-    return aggregate(per_seed)
+    return aggregate(merged(per_seed, kept))
 
 
 def main(argv=None) -> int:

@@ -127,3 +127,23 @@ def test_a_method_without_a_file_in_any_seed_is_said_so_not_ranked_by_the_baseli
                "uniform-l1": {"fastest_p50_median": 0.3, "within": 3}}
     text = verdict(methods)
     assert "kept no file within 1 point" in text and "uniform-l1 did" in text
+
+
+def test_a_run_of_one_model_adds_its_cells_and_keeps_the_others_with_their_commit():
+    from bench.search_seeds import kept_cells, merged
+
+    config = {"population": 8, "generations": 5, "recover_steps": 600}
+    cell = lambda tag: {"baseline": {"tag": tag}, "methods": {}}  # noqa: E731
+    last = {"git_commit": "old", "finished_utc": "then", "config": config, "per_seed": {
+        "0": {"resnet20": {"profiles": {"host-ort": cell("r-ort"), "host-tflite": cell("r-tfl")}},
+              "mbv2": {"profiles": {"host-ort": cell("m-old")}}}}}
+    now = {**config, "models": ["mbv2"], "profiles": ["host-ort"]}
+    kept = kept_cells(last, now, seeds=[0])
+    assert set(kept[0]) == {"resnet20"}             # mbv2 on host-ort is redone now
+    assert kept[0]["resnet20"]["profiles"]["host-ort"]["git_commit"] == "old"
+    run = {0: {"mbv2": {"profiles": {"host-ort": cell("m-new")}}}}
+    both = merged(run, kept)
+    assert both[0]["mbv2"]["profiles"]["host-ort"]["baseline"]["tag"] == "m-new"
+    assert set(both[0]["resnet20"]["profiles"]) == {"host-ort", "host-tflite"}
+    # a last result of other settings is not mixed into this one's table
+    assert kept_cells(last, {**now, "recover_steps": 100}, seeds=[0]) == {}
