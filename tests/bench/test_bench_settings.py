@@ -15,7 +15,8 @@ def test_no_file_within_one_point_is_a_loss_naming_who_had_one():
 
 
 def test_the_fastest_file_wins_and_a_slower_one_loses_with_both_figures():
-    assert "wins" in verdict(cell(latency_ga=0.2, uniform_l1=0.3))
+    text = verdict(cell(latency_ga=0.2, uniform_l1=0.3))
+    assert "wins" in text and "0.200 against uniform-l1's 0.300" in text and "33.3% faster" in text
     text = verdict(cell(latency_ga=0.4, uniform_l1=0.3, random=0.35))
     assert "loses" in text and "uniform-l1's" in text and "0.300 against 0.400" in text
 
@@ -147,3 +148,10 @@ def test_a_run_of_one_model_adds_its_cells_and_keeps_the_others_with_their_commi
     assert set(both[0]["resnet20"]["profiles"]) == {"host-ort", "host-tflite"}
     # a last result of other settings is not mixed into this one's table
     assert kept_cells(last, {**now, "recover_steps": 100}, seeds=[0]) == {}
+
+
+def test_medians_closer_than_half_a_percent_are_a_tie_not_a_win_or_a_loss():
+    for ours in (0.1104, 0.1106, 0.1108):
+        text = verdict(cell(latency_ga=ours, flops_ga_r8=0.1106, uniform_l1=0.126))
+        assert "ties this cell, not a win" in text and "flops-ga-r8" in text
+    assert "loses" in verdict(cell(latency_ga=0.112, flops_ga_r8=0.1106))
