@@ -4,6 +4,10 @@
     python -m bench.search_seeds --data fashion-mnist --seeds 0 --models resnet20 --profiles host-ort
     python -m bench.search_seeds --smoke
 
+A run of some models, profiles or seeds adds its cells to the last result of the same settings
+(bench/results/search_seeds_<data>.json); the others stay, each with the commit it was
+measured at, which the README names.
+
 Each (seed, model) runs bench/search_quality.py's comparison (every method at equal device
 measurements and training steps, every candidate through the same finish line). Per
 (model, profile, method) the result holds, over seeds: the median and range of the fastest
@@ -142,6 +146,7 @@ def run(data: str, seeds: list[int], smoke: bool, models=None, profiles=None,
     kept = kept_cells(read_result(name, smoke), s, seeds) if (models or profiles) else {}
     start = time.perf_counter()
     per_seed: dict = {}
+    everything = kept
     for seed in seeds:
         s.update(seed=seed, tag=f"{data}-s{seed}-")
         for model in s["models"]:
@@ -158,7 +163,7 @@ def run(data: str, seeds: list[int], smoke: bool, models=None, profiles=None,
                 "budget_fraction": BUDGET_FRACTION, "wall_s": time.perf_counter() - start},
                 config={**s, "search_overrides": sq.SEARCH_OVERRIDES}, seed=seeds[0], devices=[])
     status(f"written: {path}")
-    return aggregate(merged(per_seed, kept))
+    return aggregate(everything)
 
 
 def main(argv=None) -> int:

@@ -155,3 +155,17 @@ def test_medians_closer_than_half_a_percent_are_a_tie_not_a_win_or_a_loss():
         text = verdict(cell(latency_ga=ours, flops_ga_r8=0.1106, uniform_l1=0.126))
         assert "ties this cell, not a win" in text and "flops-ga-r8" in text
     assert "loses" in verdict(cell(latency_ga=0.112, flops_ga_r8=0.1106))
+
+
+def test_the_readme_names_the_earlier_run_that_measured_a_kept_cell():
+    from bench.readme_seeds import _provenance
+
+    r = {"git_commit": "new" * 4, "per_seed": {
+        "0": {"a": {"wall_s": 600, "profiles": {"p": {"git_commit": "old" * 4,
+                                                      "finished_utc": "T1"}}},
+              "b": {"profiles": {"p": {"git_commit": "new" * 4}}}},
+        "1": {"a": {"wall_s": 540, "profiles": {"p": {"git_commit": "old" * 4,
+                                                      "finished_utc": "T2"}}}}}}
+    line = _provenance(r, "a", "p")[0]
+    assert "`oldoldoldo`" in line and "finished T2" in line and "19.0 min" in line
+    assert _provenance(r, "b", "p") == []   # measured by the last run: said in the header
