@@ -19,9 +19,9 @@ from pipeline.progress import status
 TARGET_WITHIN_10PCT = 0.95
 FULL = {"models": ["resnet20", "bench.models:mobilenetv2_lite"],
         "profiles": ["host-ort", "host-tflite"], "input_shape": [1, 1, 32, 32],
-        "fit_n": 200, "eval_n": 100, "min_keep": 0.05, "round_to": 1}
+        "fit_n": 200, "eval_n": 100, "min_keep": 0.05, "round_to": 1, "passes": 2}
 SMOKE = {"models": ["resnet20-tiny"], "profiles": ["host-ort"], "input_shape": [1, 1, 16, 16],
-         "fit_n": 12, "eval_n": 6, "min_keep": 0.05, "round_to": 1}
+         "fit_n": 12, "eval_n": 6, "min_keep": 0.05, "round_to": 1, "passes": 2}
 
 
 def cell(model_ref: str, profile_name: str, s: dict, cache, workdir, plot_path) -> dict:
@@ -40,15 +40,17 @@ def cell(model_ref: str, profile_name: str, s: dict, cache, workdir, plot_path) 
     space = SearchSpace.from_model(model, example, round_to=s["round_to"])
     with open_device(load_profile(profile_name), cache) as device:
         predictor, report = fit_on_device(model, space, example, device, cache, workdir, s["fit_n"], seed=0,
-                                  min_keep=s["min_keep"], fresh=True)
+                                  min_keep=s["min_keep"], fresh=True, passes=s["passes"])
         result = eval_on_device(model, space, example, device, cache, workdir, s["eval_n"], seed=0,
-                                min_keep=s["min_keep"])
+                                min_keep=s["min_keep"], passes=s["passes"])
     plot_scatter(result, plot_path, f"{model_ref} on {profile_name}")
     status(f"[{model_ref} / {profile_name}] fit {report.samples} in {report.seconds:.0f} s; "
-           f"eval {result['within_10pct']:.0%} within ±10%, median {result['median_abs_rel']:.1%}")
+           f"eval {result['within_10pct']:.0%} within ±10%, median {result['median_abs_rel']:.1%}"
+           + (f"; the device's passes agree within ±10% for "
+              f"{result['repeatability']['within_10pct']:.0%}" if result.get("repeatability") else ""))
     return {"fit": {"samples": report.samples, "measured": report.measured,
                     "seconds": report.seconds, "chosen": report.chosen,
-                    "relative": report.relative},
+                    "relative": report.relative, "passes": report.passes},
             "eval": result, "meets_target": result["within_10pct"] >= TARGET_WITHIN_10PCT,
             "absolute": absolute_on_same(predictor, result["points"]),
             "plot": plot_path.name, "git_commit": git_commit(),

@@ -174,6 +174,17 @@ def screened_section(r: dict) -> list[str]:
     return lines + [""]
 
 
+def _passes(config: dict) -> str:
+    passes = config.get("passes", 1)
+    if passes == 1:
+        return ("Latencies are single measurements of a shared host, so a cell moves between "
+                "runs with the host's load.")
+    return (f"Every architecture is measured in {passes} passes over the whole list, the "
+            "fastest counting (a shared host's bursts only slow things down); how often the "
+            "passes agree within ±10% is the device's own repeatability, the ceiling of any "
+            "prediction of one measurement.")
+
+
 def predictor_section(r: dict) -> list[str]:
     """`python -m bench.predictor_accuracy`: each cell's fit and its error on fresh architectures."""
     c = r["config"]
@@ -181,13 +192,13 @@ def predictor_section(r: dict) -> list[str]:
              f"`edgeprune predictor fit` on {c['fit_n']} random architectures (min keep "
              f"{c['min_keep']}, input {c['input_shape']}), then `predictor eval` on {c['eval_n']} "
              f"fresh ones, per model and device, on a fresh latency cache; the target is "
-             f">= {r['target_within_10pct']:.0%} within ±10%. Latencies are single measurements "
-             f"of a shared host, so a cell moves between runs with the host's load. A relative "
+             f">= {r['target_within_10pct']:.0%} within ±10%. {_passes(c)} A relative "
              f"predictor learns latency / the unpruned model's p50 timed beside each sample; "
              f"'absolute' is the same measurements learned without it. {_commit(r)}.",
              "", "| model | device | fit: architectures, s | within ±5% | within ±10% | median "
-             "error | worst | absolute: within ±10%, median | plot | what it shows |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "error | worst | absolute: within ±10%, median | the device's passes: within ±10% "
+             "of each other, median spread | plot | what it shows |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     head = str(r.get("git_commit", ""))[:10]
     for model, profiles in r["cells"].items():
         for profile, cell in profiles.items():
@@ -199,8 +210,10 @@ def predictor_section(r: dict) -> list[str]:
                 say += (f" Measured at commit `{when}`, {cell['finished_utc']}." if when
                         else " Measured by an earlier run.")
             absolute = f"{a['within_10pct']:.0%}, {a['median_abs_rel']:.1%}" if a else "-"
+            rep = e.get("repeatability")
+            repeat = f"{rep['within_10pct']:.0%}, {rep['median_abs_rel']:.1%}" if rep else "-"
             lines.append(f"| {model} | {profile} | {fit['samples']}, {fit['seconds']:.0f} s | "
                          f"{e['within_5pct']:.0%} | {e['within_10pct']:.0%} | "
-                         f"{e['median_abs_rel']:.1%} | {e['worst_abs_rel']:.0%} | {absolute} | "
+                         f"{e['median_abs_rel']:.1%} | {e['worst_abs_rel']:.0%} | {absolute} | {repeat} | "
                          f"[png](results/{cell['plot']}) | {say} |")
     return lines + [""]

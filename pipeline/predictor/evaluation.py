@@ -19,7 +19,7 @@ def evaluate_on(predictor, samples) -> dict:
     summary = error_summary(predicted / measured - 1)
     summary["relative"] = bool(predictor.relative)
     summary["points"] = [{"measured_ms": float(m), "predicted_ms": float(p), "reference_ms": r,
-                          "channels": dict(s.channels)}
+                          "channels": dict(s.channels), "passes_ms": s.extra.get("passes_ms")}
                          for m, p, r, s in zip(measured, predicted, refs, samples)]
     return summary
 

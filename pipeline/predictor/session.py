@@ -11,7 +11,7 @@ from pipeline.errors import UserError
 from pipeline.predictor.evaluation import evaluate_on
 from pipeline.predictor.layers import LayerTable
 from pipeline.predictor.model import MIN_SAMPLES, LatencyPredictor
-from pipeline.predictor.profiling import measure_genomes, random_genomes
+from pipeline.predictor.profiling import PASSES, measure_genomes, random_genomes, repeatability
 from pipeline.predictor.store import PredictorKey, load_predictor, save_predictor
 
 EVAL_SEED_OFFSET = 1_000_003   # eval draws from another stream than fit, and excludes fit's genomes
@@ -26,6 +26,7 @@ class FitReport:
     chosen: dict          # feature set, regressor, cross-validation errors
     reused: bool          # started from the predictor stored for this device and model
     relative: bool = False  # learned latency / the unpruned model's (every sample has one)
+    passes: int = 1         # passes over the new architectures (the fastest counts)
 
 
 def check_sampling(n: int, min_keep: float, what: str = "--n") -> None:
@@ -50,7 +51,8 @@ def open_predictor(model, space, example, device, cache) -> tuple[LatencyPredict
 
 
 def fit_on_device(model, space, example, device, cache, workdir, n: int, seed: int = 0,
-                  min_keep: float = 0.05, fresh: bool = False) -> tuple[LatencyPredictor, FitReport]:
+                  min_keep: float = 0.05, fresh: bool = False,
+                  passes: int = PASSES) -> tuple[LatencyPredictor, FitReport]:
     """Profile until the predictor has `n` architectures (a stored one counts), fit, store.
     `workdir` holds the exported files and must outlive the device session."""
     check_sampling(max(n, MIN_SAMPLES), min_keep)
@@ -63,17 +65,18 @@ def fit_on_device(model, space, example, device, cache, workdir, n: int, seed: i
     have = list(predictor.samples)
     genomes = random_genomes(space, max(0, n - len(have)), np.random.default_rng(seed), min_keep,
                              exclude=[s.channels for s in have])
-    new, measured = measure_genomes(model, example, genomes, device, workdir)
+    new, measured = measure_genomes(model, example, genomes, device, workdir, passes=passes)
     predictor.fit(have + new)
     save_predictor(cache, key, predictor)
     return predictor, FitReport(len(predictor.samples), len(new), measured,
                                 time.perf_counter() - start, predictor.chosen, stored is not None,
-                                predictor.relative)
+                                predictor.relative, passes)
 
 
 def eval_on_device(model, space, example, device, cache, workdir, n: int, seed: int = 0,
-                   min_keep: float = 0.05) -> dict:
-    """Measure `n` random architectures the stored predictor was not fitted on; its errors."""
+                   min_keep: float = 0.05, passes: int = PASSES) -> dict:
+    """Measure `n` random architectures the stored predictor was not fitted on; its errors,
+    and how well the device repeated its own measurements of them (with passes > 1)."""
     check_sampling(n, min_keep)
     start = time.perf_counter()
     _, key = predictor_key(model, space, example, device)
@@ -85,8 +88,9 @@ def eval_on_device(model, space, example, device, cache, workdir, n: int, seed: 
     genomes = random_genomes(space, n, np.random.default_rng(seed + EVAL_SEED_OFFSET), min_keep,
                              exclude=[s.channels for s in predictor.samples])
     samples, measured = measure_genomes(model, example, genomes, device, workdir,
-                                          source="eval")
+                                          source="eval", passes=passes)
     result = evaluate_on(predictor, samples)
-    result.update(measured=measured, seconds=time.perf_counter() - start,
+    result.update(measured=measured, passes=passes, repeatability=repeatability(samples),
+                  seconds=time.perf_counter() - start,
                   fitted_on=len(predictor.samples), chosen=predictor.chosen)
     return result

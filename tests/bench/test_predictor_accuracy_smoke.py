@@ -36,6 +36,8 @@ def test_predictor_accuracy_records_every_cell(smoke_result):
             assert cell["meets_target"] == (ev["within_10pct"] >= result["target_within_10pct"])
             assert (smoke_result / cell["plot"]).stat().st_size > 1000
             assert cell["fit"]["relative"] and 0 <= cell["absolute"]["within_10pct"] <= 1
+            assert cell["fit"]["passes"] == SMOKE["passes"] == 2
+            assert ev["repeatability"]["n"] == SMOKE["eval_n"]
 
 
 def test_a_run_of_some_cells_keeps_the_others_with_their_commit(smoke_result):

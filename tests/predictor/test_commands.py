@@ -17,19 +17,24 @@ def cache_dir(tmp_path, monkeypatch):
 def test_fit_then_eval_then_a_second_fit_starts_from_the_stored_predictor(cache_dir, capsys):
     assert main(["predictor", "fit", *MODEL, "--n", "10"]) == 0
     out = capsys.readouterr().out
-    assert "10 new architecture(s), 10 measured now" in out and "fitted on 10" in out
+    assert "10 new architecture(s), 10 measured now (2 pass(es)" in out and "fitted on 10" in out
 
     plot, result = cache_dir / "eval.png", cache_dir / "eval.json"
     assert main(["predictor", "eval", *MODEL, "--n", "4", "--plot", str(plot),
                  "--json", str(result)]) == 0
     out = capsys.readouterr().out
     assert "within ±10%" in out and str(plot) in out
+    assert "the device against itself (2 passes per architecture)" in out
     data = json.loads(result.read_text())
     assert data["n"] == 4 and data["fitted_on"] == 10 and data["measured"] == 4
+    # each point has both passes' p50; the lower is what was learned and judged
+    assert all(len(p["passes_ms"]) == 2 and p["measured_ms"] == min(p["passes_ms"])
+               for p in data["points"])
+    assert data["repeatability"]["n"] == 4
     assert 0 <= data["within_10pct"] <= 1 and plot.stat().st_size > 1000
     assert not list(cache_dir.glob(".*tmp*"))   # atomic writes leave no temporary file
 
-    assert main(["predictor", "fit", *MODEL, "--n", "12"]) == 0
+    assert main(["predictor", "fit", *MODEL, "--n", "12", "--passes", "1"]) == 0
     out = capsys.readouterr().out
     assert "started from the stored predictor, 2 new architecture(s)" in out
     assert "fitted on 12" in out
@@ -64,6 +69,8 @@ def test_bad_input_is_a_one_line_error_before_any_measurement(cache_dir, capsys)
     assert "--n must be" in capsys.readouterr().err
     assert main(["predictor", "fit", *MODEL, "--n", "10", "--min-keep", "0"]) == 2
     assert "--min-keep" in capsys.readouterr().err
+    assert main(["predictor", "fit", *MODEL, "--n", "10", "--passes", "0"]) == 2
+    assert "--passes must be at least 1" in capsys.readouterr().err
     assert main(["predictor", "eval", *MODEL, "--plot", str(cache_dir / "x.txt")]) == 2
     assert ".png" in capsys.readouterr().err
     assert main(["predictor", "fit", "--device", "no-such-board", "--model", "resnet20-tiny"]) == 2
