@@ -287,7 +287,7 @@ def write_readme(smoke: bool = False) -> Path:
     if predictor:
         lines += predictor_section(predictor)
 
-    for data in ("fashion_mnist", "digits"):
+    for data in ("fashion_mnist", "fashion_mnist_val5k", "digits"):
         seeds = read_result(f"search_seeds_{data}", smoke)
         if seeds:
             lines += seeds_section(seeds)

@@ -24,6 +24,7 @@ class DataConfig:
     test_fraction: float = 0.2
     batch_size: int = 64
     limit: int = 0                # >0: a stratified, seeded subset of this many images
+    val_images: int = 0           # >0 (with limit): validation = this many images limit left unused
     channels: str = "auto"        # folder/csv: auto (the model's first conv) | 1 | 3
     lazy: str = "auto"            # folder/csv: read images from disk as needed: auto | true | false
     eval_images: int = 2000       # lazy: val/test accuracy on at most this many (stratified)

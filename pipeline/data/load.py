@@ -27,7 +27,7 @@ def check_config(cfg) -> None:
         raise UserError(f"data.channels must be auto, 1 or 3, got {cfg.channels!r}")
     if str(getattr(cfg, "lazy", "auto")).lower() not in ("auto", "true", "false"):
         raise UserError(f"data.lazy must be auto, true or false, got {cfg.lazy!r}")
-    for key in ("eval_images", "crop_pad"):
+    for key in ("eval_images", "crop_pad", "val_images"):
         if getattr(cfg, key, 0) < 0:
             raise UserError(f"data.{key} must be >= 0, got {getattr(cfg, key)}")
 
@@ -59,7 +59,7 @@ def _load(cfg, seed: int, in_channels: int | None):
         return _files(cfg, seed, in_channels)
     raw = _readers()[cfg.name](cfg.path)
     plan = plan_splits({k: y for k, (_, y) in raw.parts.items()}, raw.origin, limit,
-                       cfg.val_fraction, cfg.test_fraction, seed)
+                       cfg.val_fraction, cfg.test_fraction, seed, getattr(cfg, "val_images", 0))
     return build_splits(cfg.name, raw, plan, describe(plan), cfg.image_size)
 
 
@@ -82,7 +82,7 @@ def _files(cfg, seed: int, in_channels: int | None):
     parts_y = ({p: table.targets[table.part(p)] for p in ("train", "val", "test")
                 if len(table.part(p))} if any(table.split) else {"all": table.targets})
     plan = plan_splits(parts_y, table.origin, getattr(cfg, "limit", 0), cfg.val_fraction,
-                       cfg.test_fraction, seed)
+                       cfg.test_fraction, seed, getattr(cfg, "val_images", 0))
     n_used = sum(len(i) for _, i in plan.indices.values())
     lazy = str(getattr(cfg, "lazy", "auto")).lower()
     if lazy == "true" or (lazy == "auto" and

@@ -55,12 +55,19 @@ class Plan:
 
 
 def plan_splits(parts_y: dict[str, np.ndarray], origin: str, limit: int, val_fraction: float,
-                test_fraction: float, seed: int) -> Plan:
-    """parts_y: labels of "all", or of some of train/val/test (the source's own split)."""
+                test_fraction: float, seed: int, val_images: int = 0) -> Plan:
+    """parts_y: labels of "all", or of some of train/val/test (the source's own split).
+    val_images > 0 (with a limit): validation is that many images the subset left unused."""
     if "all" not in parts_y and len(parts_y.get("train", ())) == 0:
         raise UserError(f"{origin} has no training images; put the images to train on in its "
                         f"train part")
-    plan = _plan(parts_y, origin, limit, val_fraction, test_fraction, seed)
+    if val_images < 0:
+        raise UserError(f"data.val_images must be >= 0 (0: validation carved from the subset), "
+                        f"got {val_images}")
+    if val_images and not limit:
+        raise UserError("data.val_images draws validation from the images data.limit leaves "
+                        "unused; set data.limit too, or data.val_images=0")
+    plan = _plan(parts_y, origin, limit, val_fraction, test_fraction, seed, val_images)
     empty = [p for p in PARTS if len(plan.indices[p][1]) == 0]
     if empty:
         raise UserError(f"the {empty[0]} split would hold no images ({plan.subset}); give more "
@@ -68,7 +75,7 @@ def plan_splits(parts_y: dict[str, np.ndarray], origin: str, limit: int, val_fra
     return plan
 
 
-def _plan(parts_y, origin, limit, val_fraction, test_fraction, seed) -> Plan:
+def _plan(parts_y, origin, limit, val_fraction, test_fraction, seed, val_images=0) -> Plan:
     total = sum(len(y) for y in parts_y.values())
     chosen = {}
     for name, y in parts_y.items():
@@ -77,6 +84,8 @@ def _plan(parts_y, origin, limit, val_fraction, test_fraction, seed) -> Plan:
     used = sum(len(i) for i in chosen.values())
     subset = (f"a stratified subset of {used:,} of {total:,} images (data.limit={limit}, seed {seed})"
               if used < total else f"all {total:,} images")
+    if val_images:
+        return _plan_unused_val(parts_y, chosen, origin, subset, test_fraction, seed, val_images)
 
     if set(parts_y) == {"all"} or set(parts_y) == {"train"}:
         name = next(iter(parts_y))
@@ -103,6 +112,31 @@ def _plan(parts_y, origin, limit, val_fraction, test_fraction, seed) -> Plan:
         notes["train"] = f"as given, less the {p} carved from it"
         notes[p] = f"carved from train ({100 * share:.1f}%, stratified, seed {seed})"
     return Plan(ind, {p: notes[p] for p in PARTS}, subset, origin)
+
+
+def _plan_unused_val(parts_y, chosen, origin, subset, test_fraction, seed, n) -> Plan:
+    """data.val_images: the subset trains and tests, and validation is `n` images it left
+    unused (the source's val part, else its train part, else all): a subset keeps training
+    affordable, while judging costs seconds, and a 1-point line needs thousands of images."""
+    pool = next(p for p in ("val", "train", "all") if p in parts_y)
+    unused = np.setdiff1d(np.arange(len(parts_y[pool])), chosen[pool])
+    if len(unused) < n:
+        raise UserError(f"data.val_images={n}, but the subset leaves only {len(unused):,} "
+                        f"images of {origin}'s {pool} part unused; lower data.val_images or "
+                        f"data.limit")
+    val = (pool, unused[stratified_take(parts_y[pool][unused], n, seed + 1)])
+    note = f"{n:,} images of the {pool} part the subset left unused (stratified, seed {seed + 1})"
+    if "test" in parts_y:
+        ind = {"train": ("train", chosen["train"]), "val": val, "test": ("test", chosen["test"])}
+        notes = {"train": "as given", "val": note, "test": "as given"}
+    else:
+        src = "train" if "train" in parts_y else "all"
+        rest, test = stratified_split(parts_y[src][chosen[src]], test_fraction, seed)
+        ind = {"train": (src, chosen[src][rest]), "val": val, "test": (src, chosen[src][test])}
+        notes = {"train": "the subset less the test carved from it", "val": note,
+                 "test": f"carved from the subset ({100 * test_fraction:.1f}%, stratified, "
+                         f"seed {seed})"}
+    return Plan(ind, notes, subset, origin)
 
 
 def describe(plan: Plan) -> str:

@@ -96,3 +96,42 @@ def test_a_limit_too_small_for_a_split_is_one_line(tmp_path):
     write_idx_set(tmp_path, n_train=200, n_test=5)     # 20 of 205: the test part's share rounds to 0
     with pytest.raises(UserError, match="test split would hold no images"):
         load_data(DataConfig(name="mnist", path=str(tmp_path), limit=20), seed=0)
+
+
+def test_val_images_come_from_what_the_subset_left_unused(tmp_path):
+    write_idx_set(tmp_path, n_train=200, n_test=100)
+    cfg = DataConfig(name="mnist", path=str(tmp_path), image_size=28, limit=60, val_images=50)
+    s = load_data(cfg, seed=0)
+    # the subset (40 train, 20 test) trains and tests whole; validation is 50 other images
+    assert (len(s.y_train), len(s.y_val), len(s.y_test)) == (40, 50, 20)
+    assert torch.bincount(s.y_val, minlength=10).tolist() == [5] * 10
+    def flat(splits, x):   # each image's raw pixels (normalisation undone), as bytes
+        mean = torch.tensor(splits.mean)[None, :, None, None]
+        std = torch.tensor(splits.std)[None, :, None, None]
+        raw = torch.round((x * std + mean) * 255).to(torch.uint8)
+        return {bytes(r.numpy().tobytes()) for r in raw.reshape(len(x), -1)}
+
+    assert not flat(s, s.x_val) & flat(s, s.x_train)
+    assert float(_test_pixels_raw(s).min()) > 127.0                 # test still the t10k part
+    assert "50 images of the train part the subset left unused" in s.split_source
+    # the subset itself is the same as without val_images: only where validation comes from moves
+    plain = load_data(DataConfig(name="mnist", path=str(tmp_path), image_size=28, limit=60),
+                      seed=0)
+    assert flat(plain, plain.x_train) | flat(plain, plain.x_val) == flat(s, s.x_train)
+
+
+def test_val_images_on_a_source_without_a_split_and_its_errors(tmp_path):
+    from pipeline.data.select import plan_splits
+
+    y = np.arange(500) % 10
+    plan = plan_splits({"all": y}, "digits", 100, 0.15, 0.2, seed=3, val_images=200)
+    (src, train), (_, val), (_, test) = (plan.indices[p] for p in ("train", "val", "test"))
+    assert (len(train), len(val), len(test)) == (80, 200, 20)
+    assert not set(val) & (set(train) | set(test)) and src == "all"
+    with pytest.raises(UserError, match="set data.limit too"):
+        plan_splits({"all": y}, "digits", 0, 0.15, 0.2, seed=0, val_images=10)
+    with pytest.raises(UserError, match="leaves only 400 images"):
+        plan_splits({"all": y}, "digits", 100, 0.15, 0.2, seed=0, val_images=401)
+    write_idx_set(tmp_path, n_train=20, n_test=10)
+    with pytest.raises(UserError, match="data.val_images must be >= 0"):
+        load_data(DataConfig(name="mnist", path=str(tmp_path), limit=10, val_images=-1), seed=0)
