@@ -165,7 +165,7 @@ def full_test_split(cfg, splits):
     data = copy.deepcopy(cfg.data)
     if not getattr(data, "limit", 0):
         return None
-    data.limit = 0
+    data.limit, data.val_images = 0, 0   # every image: none is left unused to validate on
     full = load_data(data, cfg.seed, in_channels=splits.input_shape[1])
     if not (full.test_from_source and splits.test_from_source) or full.labels != splits.labels:
         return None
