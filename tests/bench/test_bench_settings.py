@@ -169,3 +169,18 @@ def test_the_readme_names_the_earlier_run_that_measured_a_kept_cell():
     line = _provenance(r, "a", "p")[0]
     assert "`oldoldoldo`" in line and "finished T2" in line and "19.0 min" in line
     assert _provenance(r, "b", "p") == []   # measured by the last run: said in the header
+
+
+def test_the_val5k_run_is_the_fashion_run_with_the_finish_judged_on_unused_images():
+    from bench import search_seeds
+    from pipeline.config import load_config
+
+    plain, val5k = (search_seeds.settings(d, False) for d in ("fashion-mnist", "fashion-mnist-val5k"))
+    # the same subset, recovery and finish; only where validation comes from differs
+    assert set(plain["data_overrides"]) < set(val5k["data_overrides"])
+    assert {k: v for k, v in plain.items() if k != "data_overrides"} == \
+        {k: v for k, v in val5k.items() if k != "data_overrides"}
+    cfg = load_config(None, val5k["data_overrides"])
+    assert (cfg.data.limit, cfg.data.val_images, cfg.search.val_subset) == (6000, 5000, 1000)
+    # its own settings: a run of it never keeps, or replaces, the fashion-mnist grid's cells
+    assert search_seeds.kept_cells({"config": plain, "per_seed": {}}, val5k, [0]) == {}
