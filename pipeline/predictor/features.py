@@ -7,13 +7,19 @@ kind (conv, pointwise, depthwise, linear): MACs, MACs with channel counts padded
 same padded MACs per layer ("layers"): a per-layer cost the regression learns from end-to-end
 measurements, like a lookup table that already includes fusion and memory effects.
 
-"blocks": runtimes that compute in a channel-blocked layout take a layer into it only when its
-channels fit the block (ONNX Runtime's NCHWc on x86: a depthwise conv needs its channels, any
-other conv its input channels, a multiple of the block, 8 with AVX2 and 16 with AVX-512); the
-others run a slower plain kernel, and each switch between the layouts costs a reorder of the
-activations. So, per block size 8 and 16: per kind the MACs and activations of layers off the
-block, and the number of layout switches between consecutive layers and the activations they
-reorder. A runtime without such a layout gets weights near zero (the choice is cross-validated).
+"blocks": runtimes that compute in a channel-blocked layout (ONNX Runtime's NCHWc on x86: block
+8 with AVX2, 16 with AVX-512) decide per layer whether it runs blocked, and the two kinds of
+kernel cost very differently. What ONNX Runtime 1.31 did with 2,500 pruned convs (its per-node
+profile and optimised graphs of 100 pruned MobileNetV2s, AVX-512): a grouped (depthwise) conv
+runs blocked when its channels are a multiple of 4, any other conv when its input channels are
+a multiple of 4 or fewer than the block, with no exception; blocked kernels compute on channels
+padded to the block. A plain depthwise conv costs 5-9x its blocked twin, mostly a fixed cost per
+channel (one call per group), so a pruned model can run twice as slow as the unpruned one, and
+each switch between the layouts reorders the activations. So, per block size and per alignment
+(4, and the block itself, for runtimes that need it): which layers run blocked, then per kernel
+family its MACs (padded where blocked), layer count and activations, the plain grouped convs'
+channel count, and the reorders into and out of the blocked layout with the activations they
+move. A runtime without such a layout gets weights near zero (the choice is cross-validated).
 """
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ KINDS = ("conv", "pointwise", "depthwise", "linear")
 PADS = (4, 8, 16)
 FEATURE_SETS = ("kinds", "kinds+layers", "kinds+blocks")
 BLOCKS = (8, 16)
+ALIGN = 4
 
 
 def _pad(c: np.ndarray, multiple: int) -> np.ndarray:
@@ -39,7 +46,8 @@ def layer_terms(table, genomes: list[dict]) -> dict[str, np.ndarray]:
     per_group_in = np.maximum(cin // np.maximum(groups, 1), 1)
     terms = {"macs": cout * per_group_in * kernel * out_hw / 1e6,
              "act_out": cout * out_hw / 1e6, "act_in": cin * in_hw / 1e6,
-             "off8": (cout % 8 != 0).astype(np.float64), "cin": cin, "cout": cout}
+             "off8": (cout % 8 != 0).astype(np.float64), "cin": cin, "cout": cout,
+             "groups": groups, "kernel": kernel, "out_hw": out_hw}
     depthwise = np.asarray([k == "depthwise" for k in table.kind])
     for m in PADS:
         # a depthwise layer has one input channel per group: only its channel count is tiled
@@ -68,19 +76,37 @@ def features(table, genomes: list[dict], feature_set: str = "kinds") -> np.ndarr
 
 
 def _block_columns(terms, kinds) -> list[np.ndarray]:
-    cin, cout = terms["cin"], terms["cout"]
-    depthwise, linear = kinds == "depthwise", kinds == "linear"
-    act = terms["act_in"] + terms["act_out"]
+    """Per block size and alignment: simulate which layers run blocked, then the cost terms
+    of each kernel family (blocked ones compute on channels padded to the block)."""
+    cin, cout, groups = terms["cin"], terms["cout"], terms["groups"]
+    kernel, out_hw = terms["kernel"], terms["out_hw"]
+    grouped = (groups > 1) & (kinds != "linear")
+    dense = ~grouped & (kinds != "linear")
+    act_out = cout * out_hw / 1e6
     columns = []
     for block in BLOCKS:
-        on = np.where(depthwise, cout % block == 0, (cin < block) | (cin % block == 0)) & ~linear
-        off = ~on & ~linear
-        for kind in KINDS[:3]:
-            mask = kinds == kind
-            if mask.any():
-                columns += [(terms["macs"] * off)[:, mask].sum(axis=1),
-                            (act * off)[:, mask].sum(axis=1)]
-        switch = on[:, 1:] != on[:, :-1]   # layers in forward order: a reorder between them
-        columns += [switch.sum(axis=1).astype(np.float64),
-                    (switch * terms["act_out"][:, :-1]).sum(axis=1)]
+        padded_out = _pad(cout, block)
+        padded_in = np.where(cin < block, cin, _pad(cin, block))
+        for align in (ALIGN, block):
+            on = np.where(grouped, cout % align == 0, (cin < block) | (cin % align == 0)) & \
+                (grouped | dense)
+            columns += [
+                (padded_out * padded_in * kernel * out_hw / 1e6 * (on & dense)).sum(axis=1),
+                (on & dense).sum(axis=1).astype(np.float64),
+                (padded_out * kernel * out_hw / 1e6 * (on & grouped)).sum(axis=1),
+                (padded_out * out_hw / 1e6 * on).sum(axis=1),
+                (terms["macs"] * (~on & dense)).sum(axis=1),
+                (~on & dense).sum(axis=1).astype(np.float64),
+                (act_out * ~on).sum(axis=1),
+                # a plain grouped conv pays a call per group: its channel count is a cost
+                (cout * (~on & grouped)).sum(axis=1).astype(np.float64),
+                (terms["macs"] * (~on & grouped)).sum(axis=1)]
+            # reorders between consecutive layers (forward order): out of the blocked layout,
+            # and into it (a layer with fewer input channels than the block reads plain input)
+            to_plain = on[:, :-1] & ~on[:, 1:]
+            to_blocked = ~on[:, :-1] & on[:, 1:] & (cin[:, 1:] >= block)
+            columns += [to_plain.sum(axis=1).astype(np.float64),
+                        (to_plain * act_out[:, :-1]).sum(axis=1),
+                        to_blocked.sum(axis=1).astype(np.float64),
+                        (to_blocked * act_out[:, :-1]).sum(axis=1)]
     return columns
