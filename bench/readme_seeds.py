@@ -160,9 +160,11 @@ def screened_section(r: dict) -> list[str]:
              + f"), not counted in its measurements. {_commit(r)}; {r['wall_s'] / 60:.1f} min.",
              "",
              "| model | device | mode | measurements | x fewer than measure-all | hypervolume "
-             "[range] | of measure-all's | fastest in gap |", "|---|---|---|---|---|---|---|---|"]
+             "[range] | of measure-all's | fastest in gap | commit |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for model, profiles in r["summary"].items():
         for profile, rows in profiles.items():
+            commit = (r.get("cell_commits") or {}).get(f"{model} / {profile}", r)["git_commit"]
             for mode, m in rows.items():
                 hv = m["hypervolume_range"]
                 lines.append(
@@ -170,7 +172,7 @@ def screened_section(r: dict) -> list[str]:
                     f"{_f(m['fewer_measurements_than_all'], '{:.1f}x')} | "
                     f"{_f(m['hypervolume_median'], '{:.4f}')} [{hv[0]:.4f}-{hv[1]:.4f}] | "
                     f"{_f(m['hypervolume_vs_all'], '{:.3f}')} | "
-                    f"{_f(m['fastest_within_gap_median'])} |")
+                    f"{_f(m['fastest_within_gap_median'])} | `{commit[:10]}` |")
     return lines + [""]
 
 

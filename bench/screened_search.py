@@ -31,7 +31,8 @@ import statistics
 import time
 
 from bench import quality_methods as qm
-from bench.common import device_facts, load_bench_inputs, work_dir, write_result
+from bench.common import (device_facts, git_commit, load_bench_inputs, read_result,
+                          work_dir, write_result)
 from bench.search_quality import base_config, profile_for
 from pipeline.progress import status
 
@@ -155,10 +156,30 @@ def summarise(cells: dict) -> dict:
     return out
 
 
+def kept_cells(smoke: bool, models, profiles) -> tuple[dict, dict, dict]:
+    """When only some models / profiles run: the last result's other cells (model, profile),
+    each with the commit it was measured at and its predictor's fit."""
+    last = read_result("screened_search", smoke) or {}
+    if not (models or profiles) or not last:
+        return {}, {}, {}
+    cells, commits = {}, {}
+    for model, by_profile in last.get("cells", {}).items():
+        for profile, seeds in by_profile.items():
+            if model in (models or [model]) and profile in (profiles or [profile]):
+                continue   # measured again now
+            cells.setdefault(model, {})[profile] = seeds
+            commits[f"{model} / {profile}"] = last.get("cell_commits", {}).get(
+                f"{model} / {profile}", {"git_commit": last.get("git_commit", ""),
+                                         "finished_utc": last.get("finished_utc", "")})
+    fits = {k: f for k, f in last.get("predictor_fit", {}).items() if k in commits}
+    return cells, commits, fits
+
+
 def run(smoke: bool, seeds=None, profiles=None, models=None) -> dict:
     s = dict(SMOKE if smoke else FULL)
     s.update({k: v for k, v in (("seeds", seeds), ("profiles", profiles), ("models", models))
               if v})
+    kept, commits, kept_fits = kept_cells(smoke, models, profiles)
     cells: dict = {}
     devices, fits = [], {}
     start = time.perf_counter()
@@ -182,13 +203,18 @@ def run(smoke: bool, seeds=None, profiles=None, models=None) -> dict:
                     cell[mode] = run_mode(mode, cfg, profile, s, inputs, supernet_dir,
                                           folder / profile, fits[model, profile])
                 cells.setdefault(model, {}).setdefault(profile, {})[seed] = cell
+                commits[f"{model} / {profile}"] = {"git_commit": git_commit(),
+                                                   "finished_utc": time.strftime(
+                                                       "%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
                 if seed == s["seeds"][0] and model == s["models"][0]:
                     devices.append(device_facts(profile_for(profile, s)))
-            summary = summarise(cells)
+            every = {m: {**kept.get(m, {}), **cells.get(m, {})} for m in {*kept, *cells}}
+            summary = summarise(every)
             path = write_result("screened_search", smoke, {
-                "cells": cells, "summary": summary, "modes": MODES,
-                "predictor_fit": {f"{m} / {p}": {k: v for k, v in f.items() if k != "data"}
-                                  for (m, p), f in fits.items()},
+                "cells": every, "summary": summary, "modes": MODES, "cell_commits": commits,
+                "predictor_fit": {**kept_fits, **{f"{m} / {p}": {k: v for k, v in f.items()
+                                                                 if k != "data"}
+                                                  for (m, p), f in fits.items()}},
                 "wall_s": time.perf_counter() - start}, config=s, seed=s["seeds"][0],
                 devices=devices)
     status(f"written: {path}")

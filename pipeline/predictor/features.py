@@ -75,6 +75,15 @@ def features(table, genomes: list[dict], feature_set: str = "kinds") -> np.ndarr
     return np.column_stack(columns)
 
 
+def runs_blocked(cin, cout, groups, kinds, block: int, align: int = ALIGN) -> np.ndarray:
+    """N x L booleans: the layers a channel-blocked runtime runs in its blocked layout (the rule
+    in this module's docstring; tests/predictor/test_ort_layout.py checks it against ONNX
+    Runtime's own optimised graphs)."""
+    grouped = groups > 1
+    return np.where(grouped, cout % align == 0, (cin < block) | (cin % align == 0)) & \
+        (np.asarray(kinds) != "linear")
+
+
 def _block_columns(terms, kinds) -> list[np.ndarray]:
     """Per block size and alignment: simulate which layers run blocked, then the cost terms
     of each kernel family (blocked ones compute on channels padded to the block)."""
@@ -88,8 +97,7 @@ def _block_columns(terms, kinds) -> list[np.ndarray]:
         padded_out = _pad(cout, block)
         padded_in = np.where(cin < block, cin, _pad(cin, block))
         for align in (ALIGN, block):
-            on = np.where(grouped, cout % align == 0, (cin < block) | (cin % align == 0)) & \
-                (grouped | dense)
+            on = runs_blocked(cin, cout, groups, kinds, block, align)
             columns += [
                 (padded_out * padded_in * kernel * out_hw / 1e6 * (on & dense)).sum(axis=1),
                 (on & dense).sum(axis=1).astype(np.float64),

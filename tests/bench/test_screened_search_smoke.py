@@ -49,3 +49,36 @@ def test_its_readme_section_has_a_row_per_mode(smoke_result):
     rows = [line for line in screened_section(smoke_result) if line.startswith("| resnet20-tiny")]
     assert [r.split(" | ")[2] for r in rows] == ["measure-all", "screened", "predicted",
                                                  "predicted-stored"]
+
+
+def test_a_run_of_some_cells_keeps_the_others_with_their_commit(tmp_path):
+    """`--models` / `--profiles` rerun those cells; the last result's other cells stay, each
+    with the commit it was measured at, and its row in bench/README.md says that commit."""
+    from bench.readme_seeds import screened_section
+    from bench.screened_search import kept_cells, summarise
+
+    run = {"measurements": 10, "evaluated": 10, "predicted": 0, "hypervolume": 0.5,
+           "fastest_within_gap": 0.3, "front": []}
+    seeds = {"0": {mode: dict(run) for mode in ("measure-all", "screened", "predicted",
+                                                "predicted-stored")}}
+    last = {"git_commit": "a" * 40, "finished_utc": "x",
+            "cells": {"resnet20": {"host-ort": seeds, "host-tflite": seeds},
+                      "mobilenet": {"host-ort": seeds}},
+            "predictor_fit": {"resnet20 / host-ort": {"measurements": 200, "seconds": 9},
+                              "resnet20 / host-tflite": {"measurements": 200, "seconds": 9}}}
+    with results_in(tmp_path) as folder:
+        folder.mkdir(parents=True)
+        (folder / "screened_search.json").write_text(json.dumps(last))
+        cells, commits, fits = kept_cells(True, ["resnet20"], ["host-tflite"])
+        assert kept_cells(True, None, None) == ({}, {}, {})   # the whole grid: nothing kept
+    assert set(commits) == {"resnet20 / host-ort", "mobilenet / host-ort"}
+    assert cells == {"resnet20": {"host-ort": seeds}, "mobilenet": {"host-ort": seeds}}
+    assert set(fits) == {"resnet20 / host-ort"}
+    commits["resnet20 / host-tflite"] = {"git_commit": "b" * 40}
+    cells["resnet20"]["host-tflite"] = seeds
+    section = screened_section({"config": {"seeds": [0], "population": 4, "generations": 2},
+                                "summary": summarise(cells), "cell_commits": commits,
+                                "git_commit": "b" * 40, "wall_s": 60, "predictor_fit": fits})
+    rows = [line for line in section if line.startswith("| resnet20 |")]
+    assert sum("`aaaaaaaaaa`" in r for r in rows) == 4   # host-ort's modes: the old commit
+    assert sum("`bbbbbbbbbb`" in r for r in rows) == 4
