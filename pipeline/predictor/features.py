@@ -13,9 +13,10 @@ kernel cost very differently. What ONNX Runtime 1.31 did with 2,500 pruned convs
 profile and optimised graphs of 100 pruned MobileNetV2s, AVX-512): a grouped (depthwise) conv
 runs blocked when its channels are a multiple of 4, any other conv when its input channels are
 a multiple of 4 or fewer than the block, with no exception; blocked kernels compute on channels
-padded to the block. A plain depthwise conv costs 5-9x its blocked twin, mostly a fixed cost per
-channel (one call per group), so a pruned model can run twice as slow as the unpruned one, and
-each switch between the layouts reorders the activations. So, per block size and per alignment
+padded to the block. A plain depthwise conv costs 2-10x its blocked twin (mean per layer),
+mostly a fixed cost per channel (one call per group), so a pruned model can run twice as slow as
+the unpruned one; each switch between the layouts reorders the activations. So, per block size
+and per alignment
 (4, and the block itself, for runtimes that need it): which layers run blocked, then per kernel
 family its MACs (padded where blocked), layer count and activations, the plain grouped convs'
 channel count, and the reorders into and out of the blocked layout with the activations they
