@@ -16,11 +16,10 @@ a multiple of 4 or fewer than the block, with no exception; blocked kernels comp
 padded to the block. A plain depthwise conv costs 2-10x its blocked twin (mean per layer),
 mostly a fixed cost per channel (one call per group), so a pruned model can run twice as slow as
 the unpruned one; each switch between the layouts reorders the activations. So, per block size
-and per alignment
-(4, and the block itself, for runtimes that need it): which layers run blocked, then per kernel
-family its MACs (padded where blocked), layer count and activations, the plain grouped convs'
-channel count, and the reorders into and out of the blocked layout with the activations they
-move. A runtime without such a layout gets weights near zero (the choice is cross-validated).
+and per alignment (4, and the block itself, for runtimes that need it): which layers run
+blocked, then per kernel family its MACs (padded where blocked), layer count and activations,
+the plain grouped convs' channel count, and the reorders into and out of the blocked layout
+with the activations they move. A runtime without such a layout gets weights near zero (the choice is cross-validated).
 """
 from __future__ import annotations
 
