@@ -19,7 +19,8 @@ the unpruned one; each switch between the layouts reorders the activations. So, 
 and per alignment (4, and the block itself, for runtimes that need it): which layers run
 blocked, then per kernel family its MACs (padded where blocked), layer count and activations,
 the plain grouped convs' channel count, and the reorders into and out of the blocked layout
-with the activations they move. A runtime without such a layout gets weights near zero (the choice is cross-validated).
+with the activations they move. A runtime without such a layout gets weights near zero (the
+choice is cross-validated).
 """
 from __future__ import annotations
 
