@@ -157,7 +157,8 @@ def screened_section(r: dict) -> list[str]:
              f"predicted-stored starts from a predictor fitted once beforehand ("
              + "; ".join(f"{k}: {f['measurements']} measurements, {f['seconds']:.0f} s"
                          for k, f in (r.get("predictor_fit") or {}).items())
-             + f"), not counted in its measurements. {_commit(r)}; {r['wall_s'] / 60:.1f} min.",
+             + f"), not counted in its measurements. Last run: {_commit(r)}; "
+             f"{r['wall_s'] / 60:.1f} min; each row names the commit it was measured at.",
              "",
              "| model | device | mode | measurements | x fewer than measure-all | hypervolume "
              "[range] | of measure-all's | fastest in gap | commit |",
