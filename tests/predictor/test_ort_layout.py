@@ -55,26 +55,26 @@ def test_the_layout_rule_is_the_one_onnx_runtime_applies(name, tmp_path):
     shapes, actual, model_of = [], [], []
     for i, genome in enumerate(random_genomes(space, 12, np.random.default_rng(5), min_keep=0.05)):
         path = export_onnx(apply_genome(model, genome, example), example, tmp_path / f"g{i}.onnx")
-        blocked = _blocked_convs(path, tmp_path)
-        assert len(blocked) == len(_convs(path)), "the optimiser fused a conv away or added one"
-        shapes += _convs(path)
+        convs, blocked = _convs(path), _blocked_convs(path, tmp_path)
+        assert len(blocked) == len(convs), "the optimiser fused a conv away or added one"
+        shapes += convs
         actual += blocked
         model_of += [i] * len(blocked)
     if not any(actual):
         pytest.skip("ONNX Runtime runs no conv in NCHWc on this CPU")
     cin, cout, groups = (np.asarray(column)[None, :] for column in zip(*shapes))
     kinds = np.full(cin.shape, "conv")
-    actual = np.asarray(actual)
+    actual, model_of = np.asarray(actual), np.asarray(model_of)
     # The optimiser may swap two convs that feed one Add (a residual block's second conv and
     # its shortcut, same output channels): compare, per model and output channel count, how
     # many run blocked. The block (8 with AVX2, 16 with AVX-512) only matters for convs with
     # fewer input channels than it.
-    groups_of = sorted(set(zip(model_of, cout[0])))
+    sets = [(model_of == m) & (cout[0] == c) for m, c in sorted(set(zip(model_of, cout[0])))]
+
     def disagreements(block):
         rule = runs_blocked(cin, cout, groups, kinds, block)[0]
-        return [(m, c) for m, c in groups_of
-                if rule[(np.asarray(model_of) == m) & (cout[0] == c)].sum()
-                != actual[(np.asarray(model_of) == m) & (cout[0] == c)].sum()]
+        return [i for i, one in enumerate(sets) if rule[one].sum() != actual[one].sum()]
+
     assert min((disagreements(b) for b in (8, 16)), key=len) == []
     # and the pruned models did exercise the rule: some convs blocked, some not, and some
     # blocked whose channels are not a multiple of the block (a depthwise conv's own, another
