@@ -148,7 +148,8 @@ def screened_section(r: dict) -> list[str]:
     """bench/screened_search.py (issue 13): fewer measurements for the same front?"""
     c = r["config"]
     lines = ["## Screened and predicted searches against measuring everything", "",
-             f"Seeds {c['seeds']}; population {c['population']} x {c['generations']} generations, "
+             f"Seeds {c['seeds']}; population x generations per row (the last run: "
+             f"{c['population']} x {c['generations']}), "
              f"one supernet per seed shared by every mode, a fresh latency cache for each "
              f"(every count is of real measurements, baseline included). Hypervolume of the "
              f"final front (search estimate error, measured p50 / the same search's baseline "
@@ -161,11 +162,14 @@ def screened_section(r: dict) -> list[str]:
              f"{r['wall_s'] / 60:.1f} min; each row names the commit it was measured at.",
              "",
              "| model | device | mode | measurements | x fewer than measure-all | hypervolume "
-             "[range] | of measure-all's | fastest in gap | commit |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "[range] | of measure-all's | fastest in gap | search | commit |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for model, profiles in r["summary"].items():
         for profile, rows in profiles.items():
-            commit = (r.get("cell_commits") or {}).get(f"{model} / {profile}", r)["git_commit"]
+            cell = (r.get("cell_commits") or {}).get(f"{model} / {profile}", r)
+            commit = cell["git_commit"]
+            size = (f"{cell.get('population', c['population'])} x "
+                    f"{cell.get('generations', c['generations'])}")
             for mode, m in rows.items():
                 hv = m["hypervolume_range"]
                 lines.append(
@@ -173,7 +177,7 @@ def screened_section(r: dict) -> list[str]:
                     f"{_f(m['fewer_measurements_than_all'], '{:.1f}x')} | "
                     f"{_f(m['hypervolume_median'], '{:.4f}')} [{hv[0]:.4f}-{hv[1]:.4f}] | "
                     f"{_f(m['hypervolume_vs_all'], '{:.3f}')} | "
-                    f"{_f(m['fastest_within_gap_median'])} | `{commit[:10]}` |")
+                    f"{_f(m['fastest_within_gap_median'])} | {size} | `{commit[:10]}` |")
     return lines + [""]
 
 

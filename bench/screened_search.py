@@ -42,7 +42,9 @@ MODES = {"measure-all": {"latency_source": "device", "screen_factor": 1},   # se
          # the same, on a board whose predictor `edgeprune predictor fit` made once beforehand
          "predicted-stored": {"latency_source": "predicted"}}
 STORED = "predicted-stored"
-FULL = {"models": ["resnet20"], "profiles": ["host-ort"], "population": 12, "generations": 6,
+# 8 generations: the product's default (edgeprune run), where a search's measurements stop
+# growing with its length once the front settles
+FULL = {"models": ["resnet20"], "profiles": ["host-ort"], "population": 12, "generations": 8,
         "train_epochs": None, "measure": {}, "seeds": [0, 1, 2], "fit_n": 200}
 SMOKE = {**FULL, "models": ["resnet20-tiny"], "population": 4, "generations": 3, "fit_n": 10,
          "train_epochs": 1, "supernet_epochs": 1, "seeds": [0],
@@ -168,9 +170,10 @@ def kept_cells(smoke: bool, models, profiles) -> tuple[dict, dict, dict]:
             if model in (models or [model]) and profile in (profiles or [profile]):
                 continue   # measured again now
             cells.setdefault(model, {})[profile] = seeds
-            commits[f"{model} / {profile}"] = last.get("cell_commits", {}).get(
+            size = {k: last.get("config", {}).get(k) for k in ("population", "generations")}
+            commits[f"{model} / {profile}"] = {**size, **last.get("cell_commits", {}).get(
                 f"{model} / {profile}", {"git_commit": last.get("git_commit", ""),
-                                         "finished_utc": last.get("finished_utc", "")})
+                                         "finished_utc": last.get("finished_utc", "")})}
     fits = {k: f for k, f in last.get("predictor_fit", {}).items() if k in commits}
     return cells, commits, fits
 
@@ -203,9 +206,10 @@ def run(smoke: bool, seeds=None, profiles=None, models=None) -> dict:
                     cell[mode] = run_mode(mode, cfg, profile, s, inputs, supernet_dir,
                                           folder / profile, fits[model, profile])
                 cells.setdefault(model, {}).setdefault(profile, {})[seed] = cell
-                commits[f"{model} / {profile}"] = {"git_commit": git_commit(),
-                                                   "finished_utc": time.strftime(
-                                                       "%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+                commits[f"{model} / {profile}"] = {
+                    "git_commit": git_commit(), "population": s["population"],
+                    "generations": s["generations"],
+                    "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
                 if seed == s["seeds"][0] and model == s["models"][0]:
                     devices.append(device_facts(profile_for(profile, s)))
             every = {m: {**kept.get(m, {}), **cells.get(m, {})} for m in {*kept, *cells}}

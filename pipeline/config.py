@@ -59,6 +59,9 @@ class SearchConfig:
                                      # surrogates pick the population's worth evaluated (1: off)
     predictor: bool = True           # screen latency with the device's learned predictor
     latency_source: str = "device"   # device | predicted | flops | params
+    front_audit: int = 1             # latency_source=predicted: front members measured per
+                                     # generation to check the predictor (all, if one is off by
+                                     # > 20%); -1: the whole front every generation
     mode: str = "nsga2"              # nsga2 | weighted (seed paper's weighted sum)
     weights: list[float] = field(default_factory=lambda: [1.0, 1.0, 0.0])
     importance: str = "l1"           # l1 | l2 | fpgm | bn | taylor | blend (see criteria.*)
@@ -211,6 +214,8 @@ def _validate(cfg: Config) -> None:
          "search.sensitivity_keeps must be fractions in (0, 1)"),
         (cfg.search.population >= 4, "search.population must be at least 4"),
         (cfg.search.screen_factor >= 1, "search.screen_factor must be at least 1 (1: no screening)"),
+        (cfg.search.front_audit >= -1,
+         "search.front_audit must be -1 (the whole front) or a count >= 0"),
         (0 <= cfg.search.snap_share <= 1, "search.snap_share must be a fraction in [0, 1]"),
         (cfg.search.generations >= 1, "search.generations must be at least 1"),
         (cfg.search.supernet_epochs >= 0, "search.supernet_epochs must be >= 0 (0: no supernet)"),

@@ -118,6 +118,8 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
                             budget=sc.budget_ms, max_drop=sc.max_drop)
     rng = np.random.default_rng(cfg.seed)
     initial = initial_population(genes, sc.population, rng, sc.min_keep, scores)
+    from pipeline.predictor.search_link import DRIFT
+    from pipeline.search.front_audit import audit_front
     from pipeline.search.screening import SurrogateScreen
 
     outlook = open_outlook(cfg, base_model)
@@ -137,8 +139,9 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
                                                   latency_model=link and link.latency_model))
 
     def checkpoint(summary):
-        if sc.latency_source == "predicted":   # the front is what matters: measure its guesses
-            evaluator.measure_predicted(summary.front)
+        if sc.latency_source == "predicted":   # check the predictor where it decides the front
+            audit_front(summary.front, evaluator.measure_predicted, sc.front_audit,
+                        baseline["accuracy"], cfg.recover.candidate_gap, DRIFT)
         if link is not None:   # learn from this generation before the next one is screened
             link.observe([e for e in evaluator.all.values() if e.generation >= 0])
         write_evaluations(run_dir / "evaluations.jsonl", evaluator.evaluations())

@@ -64,6 +64,7 @@ def test_a_run_of_some_cells_keeps_the_others_with_their_commit(tmp_path):
     seeds = {"0": {mode: dict(run) for mode in ("measure-all", "screened", "predicted",
                                                 "predicted-stored")}}
     last = {"git_commit": "a" * 40, "finished_utc": "x",
+            "config": {"population": 12, "generations": 6},
             "cells": {"resnet20": {"host-ort": seeds, "host-tflite": seeds},
                       "mobilenet": {"host-ort": seeds}},
             "predictor_fit": {"resnet20 / host-ort": {"measurements": 200, "seconds": 9},
@@ -76,7 +77,8 @@ def test_a_run_of_some_cells_keeps_the_others_with_their_commit(tmp_path):
     assert set(commits) == {"resnet20 / host-ort", "mobilenet / host-ort"}
     assert cells == {"resnet20": {"host-ort": seeds}, "mobilenet": {"host-ort": seeds}}
     assert set(fits) == {"resnet20 / host-ort"}
-    commits["resnet20 / host-tflite"] = {"git_commit": "b" * 40}
+    commits["resnet20 / host-tflite"] = {"git_commit": "b" * 40, "population": 4,
+                                         "generations": 2}
     cells["resnet20"]["host-tflite"] = seeds
     section = screened_section({"config": {"seeds": [0], "population": 4, "generations": 2},
                                 "summary": summarise(cells), "cell_commits": commits,
@@ -84,3 +86,6 @@ def test_a_run_of_some_cells_keeps_the_others_with_their_commit(tmp_path):
     rows = [line for line in section if line.startswith("| resnet20 |")]
     assert sum("`aaaaaaaaaa`" in r for r in rows) == 4   # host-ort's modes: the old commit
     assert sum("`bbbbbbbbbb`" in r for r in rows) == 4
+    # each row says the search size it ran with: the kept cell its own run's, not this one's
+    assert all(("| 12 x 6 |" in r) == ("`aaaaaaaaaa`" in r) for r in rows)
+    assert sum("| 4 x 2 |" in r for r in rows) == 4

@@ -1,0 +1,78 @@
+"""latency_source=predicted: a generation's front is audited, not measured whole, while the
+predictor agrees with what it measures (search/front_audit.py)."""
+import pytest
+
+from pipeline.search.front_audit import audit_front
+from pipeline.search.records import Evaluation
+
+BASE_ACC, GAP = 0.90, 0.10
+
+
+def member(name, accuracy, predicted, true_ms=None, measured=False):
+    """A predicted-only front member (or a measured one) whose device time is `true_ms`."""
+    ev = Evaluation(key=name, id=name, generation=1, channels={"g": 1}, params=1, macs=1,
+                    accuracy_bn=accuracy, latency_source="predicted",
+                    latency_predicted_ms=predicted)
+    ev.extra["true_ms"] = true_ms if true_ms is not None else predicted
+    if measured:
+        ev.latency_ms, ev.latency_source = {"p50": ev.extra["true_ms"]}, "device"
+    return ev
+
+
+class FakeDevice:
+    """Evaluator.measure_predicted's contract: measure the predicted-only ones, return them."""
+
+    def __init__(self):
+        self.measured = []
+
+    def __call__(self, evals):
+        todo = [e for e in evals if e.latency_source == "predicted" and not e.latency_ms]
+        for e in todo:
+            e.latency_ms, e.latency_source = {"p50": e.extra["true_ms"]}, "device"
+        self.measured += [e.id for e in todo]
+        return todo
+
+
+def front(far_fast_true=1.0, near_fast_true=2.0):
+    # accuracy 0.5 is outside the finish's gap however fast; 0.85 is the first it recovers
+    return [member("far-fast", 0.50, 1.0, far_fast_true), member("near-fast", 0.85, 2.0,
+            near_fast_true), member("near-mid", 0.87, 3.0), member("near-slow", 0.89, 4.0),
+            member("done", 0.88, 3.5, measured=True)]
+
+
+def test_a_trusted_predictor_gets_one_measurement_where_the_finish_will_look_first():
+    device = FakeDevice()
+    result = audit_front(front(near_fast_true=2.1), device, 1, BASE_ACC, GAP, 0.2)
+    # The fastest within the gap, not the fastest overall (whose accuracy the finish skips)
+    assert device.measured == ["near-fast"]
+    assert (result.audited, result.off, result.measured) == (1, 0, 1)
+
+
+def test_an_audit_more_than_the_tolerance_off_gets_the_whole_front_measured():
+    device = FakeDevice()
+    result = audit_front(front(near_fast_true=3.0), device, 1, BASE_ACC, GAP, 0.2)   # 33% off
+    assert device.measured == ["near-fast", "near-mid", "near-slow", "far-fast"]
+    assert (result.audited, result.off, result.measured) == (1, 1, 4)
+
+
+def test_a_prediction_off_outside_the_audit_is_not_seen_until_the_final_front():
+    # The audit measures what decides the winner; a bad guess elsewhere waits for the
+    # final front's measurement (search_stage.measured_front), as designed.
+    device = FakeDevice()
+    audit_front(front(far_fast_true=5.0), device, 1, BASE_ACC, GAP, 0.2)
+    assert device.measured == ["near-fast"]
+
+
+@pytest.mark.parametrize("audit, want", [(-1, 4), (0, 0), (2, 2), (4, 4), (9, 4)])
+def test_the_audit_size_and_minus_one_for_the_whole_front(audit, want):
+    device = FakeDevice()
+    result = audit_front(front(), device, audit, BASE_ACC, GAP, 0.2)
+    assert result.measured == want == len(device.measured)
+    assert "done" not in device.measured   # measured before: never measured again
+
+
+def test_nothing_predicted_on_the_front_measures_nothing():
+    device = FakeDevice()
+    assert audit_front([member("m", 0.9, 1.0, measured=True)], device, 1, BASE_ACC, GAP,
+                       0.2).measured == 0
+    assert device.measured == []
