@@ -82,6 +82,27 @@ def read_result(name: str, smoke: bool) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def cells_left_out(name: str, smoke: bool, models, profiles) -> tuple[dict, dict, dict]:
+    """A run of some models / profiles: the last result's other cells ({model: {profile:
+    cell}}), when and at which commit each was measured ({"model / profile": {git_commit,
+    finished_utc, and what the cell's own entry adds}}), and that last result. A whole-grid run
+    (no models, no profiles) keeps nothing."""
+    last = read_result(name, smoke) or {}
+    if not (models or profiles) or not last:
+        return {}, {}, last
+    cells, commits = {}, {}
+    for model, by_profile in last.get("cells", {}).items():
+        for profile, cell in by_profile.items():
+            if model in (models or [model]) and profile in (profiles or [profile]):
+                continue   # measured again now
+            cells.setdefault(model, {})[profile] = cell
+            commits[f"{model} / {profile}"] = {   # older results: the run's commit and time
+                "git_commit": last.get("git_commit", ""),
+                "finished_utc": last.get("finished_utc", ""),
+                **last.get("cell_commits", {}).get(f"{model} / {profile}", {})}
+    return cells, commits, last
+
+
 def _jsonable(obj):
     if hasattr(obj, "to_dict"):
         return obj.to_dict()

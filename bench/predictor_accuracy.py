@@ -13,7 +13,8 @@ import argparse
 import shutil
 import time
 
-from bench.common import device_facts, git_commit, read_result, results_dir, work_dir, write_result
+from bench.common import (cells_left_out, device_facts, git_commit, results_dir, work_dir,
+                          write_result)
 from pipeline.progress import status
 
 TARGET_WITHIN_10PCT = 0.95
@@ -80,15 +81,12 @@ def run(smoke: bool = False, models=None, profiles=None) -> dict:
     from pipeline.devices import MeasurementCache, load_profile
 
     s = dict(SMOKE if smoke else FULL)
-    kept = {}
-    if models or profiles:
-        last = read_result("predictor_accuracy", smoke) or {}
-        kept = last.get("cells", {})
-        for cells_of_model in kept.values():   # results older than per-cell commits
-            for c in cells_of_model.values():
-                c.setdefault("git_commit", last.get("git_commit", ""))
-                c.setdefault("finished_utc", last.get("finished_utc", ""))
-        s["models"], s["profiles"] = models or s["models"], profiles or s["profiles"]
+    kept, commits, _ = cells_left_out("predictor_accuracy", smoke, models, profiles)
+    for model_ref, by_profile in kept.items():   # each kept cell carries its own commit
+        for profile, c in by_profile.items():
+            for k in ("git_commit", "finished_utc"):
+                c.setdefault(k, commits[f"{model_ref} / {profile}"][k])
+    s["models"], s["profiles"] = models or s["models"], profiles or s["profiles"]
     folder = work_dir(smoke, "predictor_accuracy")
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)

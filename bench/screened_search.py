@@ -31,8 +31,8 @@ import statistics
 import time
 
 from bench import quality_methods as qm
-from bench.common import (device_facts, git_commit, load_bench_inputs, read_result,
-                          work_dir, write_result)
+from bench.common import (cells_left_out, device_facts, git_commit, load_bench_inputs, work_dir,
+                          write_result)
 from bench.search_quality import base_config, profile_for
 from pipeline.progress import status
 
@@ -160,20 +160,10 @@ def summarise(cells: dict) -> dict:
 
 def kept_cells(smoke: bool, models, profiles) -> tuple[dict, dict, dict]:
     """When only some models / profiles run: the last result's other cells (model, profile),
-    each with the commit it was measured at and its predictor's fit."""
-    last = read_result("screened_search", smoke) or {}
-    if not (models or profiles) or not last:
-        return {}, {}, {}
-    cells, commits = {}, {}
-    for model, by_profile in last.get("cells", {}).items():
-        for profile, seeds in by_profile.items():
-            if model in (models or [model]) and profile in (profiles or [profile]):
-                continue   # measured again now
-            cells.setdefault(model, {})[profile] = seeds
-            size = {k: last.get("config", {}).get(k) for k in ("population", "generations")}
-            commits[f"{model} / {profile}"] = {**size, **last.get("cell_commits", {}).get(
-                f"{model} / {profile}", {"git_commit": last.get("git_commit", ""),
-                                         "finished_utc": last.get("finished_utc", "")})}
+    each with the commit it was measured at, its search size and its predictor's fit."""
+    cells, commits, last = cells_left_out("screened_search", smoke, models, profiles)
+    size = {k: last.get("config", {}).get(k) for k in ("population", "generations")}
+    commits = {cell: {**size, **c} for cell, c in commits.items()}
     fits = {k: f for k, f in last.get("predictor_fit", {}).items() if k in commits}
     return cells, commits, fits
 
