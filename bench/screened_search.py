@@ -42,10 +42,10 @@ MODES = {"measure-all": {"latency_source": "device", "screen_factor": 1},   # se
          # the same, on a board whose predictor `edgeprune predictor fit` made once beforehand
          "predicted-stored": {"latency_source": "predicted"}}
 STORED = "predicted-stored"
-# 8 generations: the product's default (edgeprune run), where a search's measurements stop
-# growing with its length once the front settles
+# 8 generations: the product's default (edgeprune run)
 FULL = {"models": ["resnet20"], "profiles": ["host-ort"], "population": 12, "generations": 8,
-        "train_epochs": None, "measure": {}, "seeds": [0, 1, 2], "fit_n": 200}
+        "train_epochs": None, "measure": {}, "seeds": [0, 1, 2], "fit_n": 200,
+        "fit_min_keep": 0.0}   # the fit draws down to one channel per group, as the search goes
 SMOKE = {**FULL, "models": ["resnet20-tiny"], "population": 4, "generations": 3, "fit_n": 10,
          "train_epochs": 1, "supernet_epochs": 1, "seeds": [0],
          "measure": {"warmup_runs": 2, "warmup_min_s": 0.0, "runs": 5, "min_time_s": 0.0,
@@ -83,7 +83,8 @@ def fit_predictor(profile_name: str, s: dict, inputs, folder) -> dict:
     cache = MeasurementCache(folder / "fit.sqlite")
     with open_device(profile_for(profile_name, s), cache=cache) as device:
         _, report = fit_on_device(base_model, space, example, device, cache, folder / "fit",
-                                  s["fit_n"], seed=0, fresh=True)
+                                  s["fit_n"], seed=0, min_keep=s["fit_min_keep"],
+                                  fresh=True)
         _, key = predictor_key(base_model, space, example, device)
     row = cache.get_predictor(key.digest())
     cache.close()

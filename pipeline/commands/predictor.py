@@ -27,8 +27,9 @@ def register(sub):
         action.add_argument("--model", required=True, metavar="REF",
                             help="zoo name, package.module:factory, or torchvision:NAME")
         add_model_arguments(action)
-        action.add_argument("--min-keep", type=float, default=0.05,
-                            help="smallest fraction of a group's channels drawn (default 0.05)")
+        action.add_argument("--min-keep", type=float, default=0.0,
+                            help="smallest fraction of a group's channels drawn (default 0: down "
+                                 "to one channel, as far as the search goes)")
         action.add_argument("--seed", type=int, default=0)
         action.add_argument("--passes", type=int, default=2,
                             help="times each architecture is measured, one pass over all after "

@@ -14,12 +14,14 @@ from pipeline.predictor.samples import LatencySample
 from pipeline.search.records import genome_key
 
 
-def random_genomes(space, count: int, rng: np.random.Generator, min_keep: float = 0.05,
+def random_genomes(space, count: int, rng: np.random.Generator, min_keep: float = 0.0,
                    exclude=()) -> list[dict]:
     """`count` distinct genomes. Each draws a global keep level, uniform in [min_keep, 1], and
     scatters every group around it (log-normal), so small, large and lopsided architectures
     are all represented; a quarter draw every group independently. Counts snap to the space's
-    allowed choices."""
+    allowed choices (min_keep 0: down to one channel, where the search's fastest front members
+    live; a predictor fitted from 5% up under-predicted ResNet-20 at one channel per group on
+    LiteRT by 30-40%)."""
     seen = {genome_key(g) for g in exclude} | {genome_key(space.full())}
     choices = {g.name: np.asarray(space.choices(g.name)) for g in space.groups}
     out: list[dict] = []

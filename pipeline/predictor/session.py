@@ -32,9 +32,9 @@ class FitReport:
 def check_sampling(n: int, min_keep: float, what: str = "--n") -> None:
     if n < 1:
         raise UserError(f"{what} must be a positive number of architectures, got {n}")
-    if not 0 < min_keep <= 1:
-        raise UserError(f"--min-keep must be in (0, 1] (the smallest fraction of a group's "
-                        f"channels kept), got {min_keep}")
+    if not 0 <= min_keep <= 1:
+        raise UserError(f"--min-keep must be in [0, 1] (the smallest fraction of a group's "
+                        f"channels kept; 0: one channel), got {min_keep}")
 
 
 def predictor_key(model, space, example, device) -> tuple[LayerTable, PredictorKey]:
@@ -51,7 +51,7 @@ def open_predictor(model, space, example, device, cache) -> tuple[LatencyPredict
 
 
 def fit_on_device(model, space, example, device, cache, workdir, n: int, seed: int = 0,
-                  min_keep: float = 0.05, fresh: bool = False,
+                  min_keep: float = 0.0, fresh: bool = False,
                   passes: int = PASSES) -> tuple[LatencyPredictor, FitReport]:
     """Profile until the predictor has `n` architectures (a stored one counts), fit, store.
     `workdir` holds the exported files and must outlive the device session."""
@@ -74,7 +74,7 @@ def fit_on_device(model, space, example, device, cache, workdir, n: int, seed: i
 
 
 def eval_on_device(model, space, example, device, cache, workdir, n: int, seed: int = 0,
-                   min_keep: float = 0.05, passes: int = PASSES) -> dict:
+                   min_keep: float = 0.0, passes: int = PASSES) -> dict:
     """Measure `n` random architectures the stored predictor was not fitted on; its errors,
     and how well the device repeated its own measurements of them (with passes > 1)."""
     check_sampling(n, min_keep)

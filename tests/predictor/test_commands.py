@@ -67,7 +67,7 @@ def test_fit_then_eval_then_a_second_fit_starts_from_the_stored_predictor(cache_
 def test_bad_input_is_a_one_line_error_before_any_measurement(cache_dir, capsys):
     assert main(["predictor", "fit", *MODEL, "--n", "0"]) == 2
     assert "--n must be" in capsys.readouterr().err
-    assert main(["predictor", "fit", *MODEL, "--n", "10", "--min-keep", "0"]) == 2
+    assert main(["predictor", "fit", *MODEL, "--n", "10", "--min-keep", "-0.1"]) == 2
     assert "--min-keep" in capsys.readouterr().err
     assert main(["predictor", "fit", *MODEL, "--n", "10", "--passes", "0"]) == 2
     assert "--passes must be at least 1" in capsys.readouterr().err
