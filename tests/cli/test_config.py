@@ -23,6 +23,7 @@ def test_file_then_overrides(tmp_path):
     ("search.population=abc", "must be int"),
     ("search.latency_source=gpu", "latency_source must be one of"),
     ("search.snap_share=1.5", "snap_share must be a fraction in"),
+    ("search.front_audit=-2", "front_audit must be -1"),
     ("nonsense", "must look like key=value"),
     ("search=3", "is a section"),
 ])
