@@ -139,9 +139,9 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
                                                   latency_model=link and link.latency_model))
 
     def checkpoint(summary):
-        if sc.latency_source == "predicted":   # check the predictor where it decides the front
-            audit_front(summary.front, evaluator.measure_predicted, sc.front_audit,
-                        baseline["accuracy"], cfg.recover.candidate_gap, DRIFT)
+        audit = (audit_front(summary.front, evaluator.measure_predicted, sc.front_audit,
+                             baseline["accuracy"], cfg.recover.candidate_gap, DRIFT)
+                 if sc.latency_source == "predicted" else None)   # checked where it decides
         if link is not None:   # learn from this generation before the next one is screened
             link.observe([e for e in evaluator.all.values() if e.generation >= 0])
         write_evaluations(run_dir / "evaluations.jsonl", evaluator.evaluations())
@@ -164,7 +164,8 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
                f"{describe(ahead, unit)}, "
                f"front {len(summary.front)}, proposed {summary.proposed}, "
                f"measured {c.measured} / cached {c.cached}"
-               + (f" / predicted {c.predicted}" if c.predicted else "")
+               + (f" / predicted {c.predicted} (front: {audit.measured} measured now, "
+                  f"{audit.off} off by > {DRIFT:.0%})" if audit is not None else "")
                + f", step-2 {c.refined}"
                + (f" / replayed {c.replayed}" if c.replayed else ""))
 

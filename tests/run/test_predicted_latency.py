@@ -38,6 +38,8 @@ def test_a_predicted_search_measures_its_front_and_says_what_was_predicted(tmp_p
     assert c["predicted"] == len(predicted) + sum(bool(e["latency_predicted_ms"]) for e in measured)
     assert c["measured"] + c["cached"] == len(measured)
     assert "/ predicted" in err
+    # every generation's line says what its front audit measured (search/front_audit.py)
+    assert err.count("(front: ") >= 3 and "off by > 20%)" in err
     assert "learned latency predictor" in (out / "report.html").read_text()   # its banner
     for w in (out / "winners").iterdir():
         manifest = json.loads((w / "manifest.json").read_text())
