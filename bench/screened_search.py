@@ -4,6 +4,7 @@ architecture it evaluates, against the default screened search and latency_sourc
     python -m bench.screened_search                      # resnet20, host-ort, seeds 0 1 2
     python -m bench.screened_search --profiles host-ort host-tflite --seeds 0
     python -m bench.screened_search --smoke              # tiny settings, seconds
+    python -m bench.screened_search --modes measure-all predicted-stored   # two of the four
 
 Per seed, the four modes run back to back on one shared supernet (equal training), each on a
 fresh latency cache (so every count is of real measurements) and with the same population and
@@ -17,7 +18,8 @@ generations (equal numbers of accuracy evaluations):
 - predicted-stored: the same on a cache that holds only a predictor fitted beforehand (as
   `edgeprune predictor fit` does once per board and model, `fit_n` random architectures: a
   one-time cost reported apart, not counted in the search's measurements).
-Quality of a front, judged on its measured latencies only: the hypervolume of (search estimate
+Quality of a front, judged on its measured latencies only (the front as the product reports
+it: members below search.front_floor are left off in every mode): the hypervolume of (search estimate
 error, p50 / the baseline's p50 from the same search) with reference point (1, 1), and the
 fastest member whose estimate is within `recover.candidate_gap` of the baseline (the first
 architecture the finish would recover). Latencies are normalised within each search because
@@ -122,10 +124,13 @@ def run_mode(mode: str, cfg, profile_name: str, s: dict, inputs, supernet_dir, f
                                   StageClock())
     wall_s = time.perf_counter() - start
     cache.close()
-    c = json.loads((run_dir / "pareto.json").read_text())["counters"]
+    pareto = json.loads((run_dir / "pareto.json").read_text())
+    c = pareto["counters"]
     assert all(e.latency_ms for e in search["front"]), "a front member was left unmeasured"
     out = {"wall_s": wall_s, "measurements": c["measured"] + c["cached"],
            "evaluated": c["evaluated"], "predicted": c.get("predicted", 0),
+           "front_size": len(search["front"]),
+           "left_off_below_floor": pareto["front_floor"]["left_off"],
            **front_quality(search["front"], search["baseline"], cfg.recover.candidate_gap)}
     status(f"[{mode}] {out['measurements']} measurements for {out['evaluated']} architectures, "
            f"hypervolume {out['hypervolume']:.4f}, fastest within the finish's gap "
@@ -139,7 +144,7 @@ def summarise(cells: dict) -> dict:
     for model, profiles in cells.items():
         for profile, seeds in profiles.items():
             rows = {}
-            for mode in MODES:
+            for mode in [m for m in MODES if all(m in cell for cell in seeds.values())]:
                 runs = [seeds[seed][mode] for seed in seeds]
                 ref = [seeds[seed]["measure-all"] for seed in seeds]
                 med = lambda xs: statistics.median(xs) if xs else None   # noqa: E731
@@ -169,10 +174,13 @@ def kept_cells(smoke: bool, models, profiles) -> tuple[dict, dict, dict]:
     return cells, commits, fits
 
 
-def run(smoke: bool, seeds=None, profiles=None, models=None) -> dict:
+def run(smoke: bool, seeds=None, profiles=None, models=None, modes=None) -> dict:
     s = dict(SMOKE if smoke else FULL)
-    s.update({k: v for k, v in (("seeds", seeds), ("profiles", profiles), ("models", models))
-              if v})
+    s.update({k: v for k, v in (("seeds", seeds), ("profiles", profiles), ("models", models),
+                                ("modes", modes)) if v})
+    modes = [m for m in MODES if m in s.get("modes", MODES)]
+    if "measure-all" not in modes:
+        raise SystemExit("--modes must include measure-all: every mode is judged against it")
     kept, commits, kept_fits = kept_cells(smoke, models, profiles)
     cells: dict = {}
     devices, fits = [], {}
@@ -184,18 +192,18 @@ def run(smoke: bool, seeds=None, profiles=None, models=None) -> dict:
             folder = work_dir(smoke, f"screened_search/{model.replace(':', '_')}-s{seed}")
             supernet, supernet_dir = qm.shared_supernet(cfg, inputs, folder / "shared")
             for profile in s["profiles"]:
-                if (model, profile) not in fits:
+                if STORED in modes and (model, profile) not in fits:
                     status(f"[{model} / {profile}] fitting the stored predictor")
                     fits[model, profile] = fit_predictor(profile, s, inputs,
                                                          folder.parent / f"fit-{profile}")
                 # The order rotates with the seed, so no mode always runs in the same phase.
-                k = seed % len(MODES)
-                order = list(MODES)[k:] + list(MODES)[:k]
+                k = seed % len(modes)
+                order = modes[k:] + modes[:k]
                 cell = {}
                 for mode in order:
                     status(f"[{model} / {profile} / seed {seed}] {mode}")
                     cell[mode] = run_mode(mode, cfg, profile, s, inputs, supernet_dir,
-                                          folder / profile, fits[model, profile])
+                                          folder / profile, fits.get((model, profile)))
                 cells.setdefault(model, {}).setdefault(profile, {})[seed] = cell
                 commits[f"{model} / {profile}"] = {
                     "git_commit": git_commit(), "population": s["population"],
@@ -222,8 +230,10 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="*")
     parser.add_argument("--profiles", nargs="*")
     parser.add_argument("--models", nargs="*")
+    parser.add_argument("--modes", nargs="*", choices=list(MODES),
+                        help="run only these modes (measure-all is always needed)")
     args = parser.parse_args(argv)
-    summary = run(args.smoke, args.seeds, args.profiles, args.models)
+    summary = run(args.smoke, args.seeds, args.profiles, args.models, args.modes)
     for model, profiles in summary.items():
         for profile, rows in profiles.items():
             for mode, r in rows.items():

@@ -62,6 +62,9 @@ class SearchConfig:
     front_audit: int = 1             # latency_source=predicted: front members measured per
                                      # generation to check the predictor (all, if one is off by
                                      # > 20%); -1: the whole front every generation
+    front_floor: float = 0.5         # front members whose accuracy estimate is below this share
+                                     # of the baseline's are left off the reported front (and
+                                     # never measured for it); 0: report the whole front
     mode: str = "nsga2"              # nsga2 | weighted (seed paper's weighted sum)
     weights: list[float] = field(default_factory=lambda: [1.0, 1.0, 0.0])
     importance: str = "l1"           # l1 | l2 | fpgm | bn | taylor | blend (see criteria.*)
@@ -214,6 +217,8 @@ def _validate(cfg: Config) -> None:
          "search.sensitivity_keeps must be fractions in (0, 1)"),
         (cfg.search.population >= 4, "search.population must be at least 4"),
         (cfg.search.screen_factor >= 1, "search.screen_factor must be at least 1 (1: no screening)"),
+        (0 <= cfg.search.front_floor < 1,
+         "search.front_floor must be in [0, 1) (a share of the baseline's accuracy; 0: no floor)"),
         (cfg.search.front_audit >= -1,
          "search.front_audit must be -1 (the whole front) or a count >= 0"),
         (0 <= cfg.search.snap_share <= 1, "search.snap_share must be a fraction in [0, 1]"),

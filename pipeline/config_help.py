@@ -37,6 +37,9 @@ HELP = {
     "search.front_audit": (">= -1", "with latency_source=predicted: front members measured each "
                            "generation to check the predictor (the whole front when one is "
                            "more than 20% off; -1: always the whole front)"),
+    "search.front_floor": ("[0, 1)", "front members whose accuracy estimate is below this "
+                           "share of the baseline's are left off the reported front and never "
+                           "measured for it (0: the whole front)"),
     "search.mode": ("nsga2 | weighted", "Pareto search, or a weighted sum of the objectives"),
     "search.weights": ("3 numbers", "weights of error, latency, params in weighted mode"),
     "search.importance": ("l1 | l2 | fpgm | bn | taylor", "which channels a cut removes"),

@@ -87,7 +87,7 @@ def sensitivity_rows(cfg, evaluator, space, baseline, run_dir: Path):
 def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_dir: Path,
                      clock) -> dict:
     from pipeline.search import sensitivity as sens
-    from pipeline.search.ga import Baseline, GeneticSearch, Objectives
+    from pipeline.search.ga import Baseline, GeneticSearch, Objectives, non_dominated
     from pipeline.search.genes import GeneSpace, initial_population
     from pipeline.search.outlook import describe, fastest_after_recovery
 
@@ -116,6 +116,7 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
                             baseline["latency"], baseline["params"]),
                             weights=tuple(sc.weights), third=sc.third_objective,
                             budget=sc.budget_ms, max_drop=sc.max_drop)
+    floor = sc.front_floor * baseline["accuracy"]   # below it, no member is reported
     rng = np.random.default_rng(cfg.seed)
     initial = initial_population(genes, sc.population, rng, sc.min_keep, scores)
     from pipeline.predictor.search_link import DRIFT
@@ -140,7 +141,7 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
 
     def checkpoint(summary):
         audit = (audit_front(summary.front, evaluator.measure_predicted, sc.front_audit,
-                             baseline["accuracy"], cfg.recover.candidate_gap, DRIFT)
+                             baseline["accuracy"], cfg.recover.candidate_gap, DRIFT, floor)
                  if sc.latency_source == "predicted" else None)   # checked where it decides
         if link is not None:   # learn from this generation before the next one is screened
             link.observe([e for e in evaluator.all.values() if e.generation >= 0])
@@ -175,13 +176,16 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
         # Ctrl-C or a device failure mid-generation: keep every evaluation already paid for.
         write_evaluations(run_dir / "evaluations.jsonl", evaluator.evaluations())
         raise
-    front = measured_front(all_evals, objectives, evaluator)
+    front = measured_front(all_evals, objectives, evaluator, floor)
     if sc.latency_source == "predicted":   # the front's last measurements, kept and learned
         write_evaluations(run_dir / "evaluations.jsonl", evaluator.evaluations())
         link.observe([e for e in evaluator.all.values() if e.generation >= 0])
     pareto = {"device": profile.name, "device_emulated": bool(getattr(profile, "emulated", False)),
               "latency_source": sc.latency_source, "latency_unit": unit, "mode": sc.mode,
               "baseline": baseline, "full_channels": space.full(),
+              "front_floor": {"share": sc.front_floor, "accuracy": floor,
+                              "left_off": sum(e.accuracy < floor for e in
+                                              non_dominated(all_evals, objectives))},
               "groups": [{"name": g.name, "channels": g.channels, "layers": list(g.layers)}
                          for g in space.groups],
               "front": [e.to_json() for e in front],
@@ -204,13 +208,16 @@ def open_outlook(cfg, base_model):
     return RecoveryOutlook.open(cache_dir() / "recoveries" / f"{task_key(cfg, base_model)}.json")
 
 
-def measured_front(evals: list, objectives, evaluator) -> list:
-    """The non-dominated set, every member's latency measured: predicted members of the front
-    are measured until the front holds none (a measurement can move a member off it)."""
+def measured_front(evals: list, objectives, evaluator, floor: float = 0.0) -> list:
+    """The non-dominated set at or above the accuracy `floor`, every member's latency
+    measured: predicted members of the front are measured until the front holds none (a
+    measurement can move a member off it). Members below the floor (search.front_floor of the
+    baseline's accuracy: fast, and far too inaccurate to ship) are left off the reported front,
+    so none is measured for it; they stay in evaluations.jsonl, their latency marked predicted."""
     from pipeline.search.ga import non_dominated
 
     while True:
-        front = non_dominated(evals, objectives)
+        front = [e for e in non_dominated(evals, objectives) if e.accuracy >= floor]
         if not evaluator.measure_predicted(front):
             return front
 

@@ -3,16 +3,22 @@
 The GA ranks on predicted latencies. Measuring every new front member each generation is what
 an untried predictor needs, but it spends most of a search's measurements where the front is
 wide: ResNet-20 on LiteRT measured 26-40 architectures for a final front of 14-15, most of them
-front members for a generation or two. So each generation measures only `audit` of them, the
+front members for a generation or two. So each generation audits only `audit` of them, the
 ones the finish would recover first (the fastest within its candidate gap, where a wrong
-latency changes the winner); when one of those is more than `tolerance` off its prediction,
-the predictor is not trusted for this generation and the rest of the front is measured too
-(those measurements refit it before the next generation). The final front is always measured
-in full (search_stage.measured_front): nothing reported is a prediction.
+latency changes the winner): those still only predicted are measured, and a pick measured in
+an earlier generation costs nothing again (a stable front's audit is free). When one of those
+is more than `tolerance` off its prediction, the predictor is not trusted for this generation
+and the rest of the front is measured too (those measurements refit it before the next
+generation). Members below the front's floor (search.front_floor: a fraction of the baseline's
+accuracy) are never audited: the reported front leaves them out, so no latency of theirs is
+ever needed. The final front is always measured in full (search_stage.measured_front):
+nothing reported is a prediction.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from pipeline.predictor.search_link import drifted
 
 
 @dataclass
@@ -34,22 +40,24 @@ def audit_order(members: list, baseline_accuracy: float, gap: float) -> list:
 def prediction_off(ev, tolerance: float) -> bool:
     """A measured evaluation whose prediction was more than `tolerance` off the measurement."""
     return bool(ev.latency_ms and ev.latency_predicted_ms
-                and abs(ev.latency_predicted_ms / ev.latency_ms["p50"] - 1) > tolerance)
+                and drifted(ev.latency_predicted_ms, ev.latency_ms["p50"], tolerance))
+
+
+def only_predicted(members: list) -> list:
+    return [e for e in members if e.latency_source == "predicted" and not e.latency_ms]
 
 
 def audit_front(front: list, measure, audit: int, baseline_accuracy: float, gap: float,
-                tolerance: float) -> AuditResult:
-    """Measure `audit` of the front's predicted-only members (all of them when audit < 0, or
-    when one audited is more than `tolerance` off). `measure(evals)` measures and returns the
-    ones it measured (Evaluator.measure_predicted)."""
-    todo = audit_order([e for e in front if e.latency_source == "predicted" and not e.latency_ms],
-                       baseline_accuracy, gap)
-    if not todo:
+                tolerance: float, floor: float = 0.0) -> AuditResult:
+    """Audit the finish's first `audit` picks on the front (the whole front when audit < 0),
+    measuring those only predicted; when one measured is more than `tolerance` off, measure
+    the rest of the front too. Members below `floor` (an accuracy) are left alone.
+    `measure(evals)` measures and returns the ones it measured (Evaluator.measure_predicted)."""
+    order = audit_order([e for e in front if e.accuracy >= floor], baseline_accuracy, gap)
+    if not only_predicted(order):
         return AuditResult()
-    if audit < 0 or len(todo) <= audit:
-        done = measure(todo)
-        return AuditResult(len(done), sum(prediction_off(e, tolerance) for e in done), len(done))
-    first = measure(todo[:audit])
+    picks = order if audit < 0 else order[:audit]
+    first = measure(only_predicted(picks))
     off = sum(prediction_off(e, tolerance) for e in first)
-    rest = measure(todo[audit:]) if off else []
+    rest = measure(only_predicted(order[len(picks):])) if off else []
     return AuditResult(len(first), off, len(first) + len(rest))

@@ -89,3 +89,20 @@ def test_a_run_of_some_cells_keeps_the_others_with_their_commit(tmp_path):
     # each row says the search size it ran with: the kept cell its own run's, not this one's
     assert all(("| 12 x 6 |" in r) == ("`aaaaaaaaaa`" in r) for r in rows)
     assert sum("| 4 x 2 |" in r for r in rows) == 4
+
+
+def test_a_run_of_some_modes_summarises_those_and_needs_measure_all():
+    """`--modes measure-all predicted-stored`: the two rows, each judged against measure-all."""
+    from bench.screened_search import run, summarise
+
+    def one(measurements, hv):
+        return {"measurements": measurements, "evaluated": 96, "predicted": 0,
+                "hypervolume": hv, "fastest_within_gap": 0.3, "front": []}
+
+    seeds = {str(s): {"measure-all": one(96, 0.8), "predicted-stored": one(16 + s, 0.82)}
+             for s in range(3)}
+    rows = summarise({"resnet20": {"host-ort": seeds}})["resnet20"]["host-ort"]
+    assert list(rows) == ["measure-all", "predicted-stored"]
+    assert rows["predicted-stored"]["fewer_measurements_than_all"] == 96 / 17
+    with pytest.raises(SystemExit, match="must include measure-all"):
+        run(True, modes=["predicted-stored"])

@@ -68,3 +68,34 @@ def test_a_cached_measurement_already_learned_keeps_the_reference_it_was_measure
     later = SearchPredictor(link.predictor, key=None, cache=None, reference_ms=2 * full)
     assert later.observe(replayed)["new"] == 0
     assert {s.reference_ms for s in later.predictor.samples} == {full}
+
+
+def test_a_search_scales_the_stored_predictor_by_what_it_measures_itself(capsys):
+    """A stored predictor fitted in another session; this search's device runs 6% slower than
+    it predicts for every architecture (ResNet-20 on LiteRT showed -4 to -6%). After three of
+    its own measurements the search's predictions carry that level; cached measurements (other
+    sessions') do not set it."""
+    model, example, space, table = _setup("resnet20-tiny")
+    full = float(staircase_ms(table, [space.full()])[0])
+    rng = np.random.default_rng(3)
+    stored = SearchPredictor(LatencyPredictor(table), key=None, cache=None, reference_ms=full)
+    stored.observe(evaluations(table, random_genomes(space, 200, rng, 0.0), 0))
+    link = SearchPredictor(stored.predictor, key=None, cache=None, reference_ms=full)
+    probe = random_genomes(space, 30, rng, 0.0)
+    truth = 1.06 * staircase_ms(table, probe)
+    before = np.median(np.array(link.latency_model(probe)) / truth - 1)
+    assert before < -0.04                       # predicted about 6% too fast
+    cached = evaluations(table, random_genomes(space, 5, rng, 0.0), 1, scale=1.06)
+    for e in cached:
+        e.cached = True
+    link.observe(cached)
+    assert link.level == 1.0 and link.own == {}
+    link.observe(evaluations(table, random_genomes(space, 2, rng, 0.0), 1, scale=1.06))
+    assert link.level == 1.0                    # two of its own: too few to trust
+    link.observe(evaluations(table, random_genomes(space, 3, rng, 0.0), 2, scale=1.06))
+    after = np.median(np.array(link.latency_model(probe)) / truth - 1)
+    assert abs(after) < 0.02 and link.level > 1.03
+    assert "measures 1.0" in capsys.readouterr().err
+    # the stored predictor itself is not scaled: the level belongs to this search
+    fresh = SearchPredictor(link.predictor, key=None, cache=None, reference_ms=full)
+    assert fresh.level == 1.0

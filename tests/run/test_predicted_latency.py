@@ -29,6 +29,11 @@ def test_a_predicted_search_measures_its_front_and_says_what_was_predicted(tmp_p
 
     pareto = json.loads((out / "pareto.json").read_text())
     assert pareto["latency_source"] == "predicted" and pareto["front"]
+    # the floor (search.front_floor, half the baseline's accuracy by default): nothing below
+    # it is reported, so nothing below it was measured for the front
+    floor = pareto["front_floor"]["accuracy"]
+    assert floor == 0.5 * pareto["baseline"]["accuracy"]
+    assert all(m["accuracy"] >= floor for m in pareto["front"])
     assert all(m["latency_source"] == "device" and m["latency_ms"]["p50"] > 0
                for m in pareto["front"])
     # evaluations.jsonl holds the front's last measurements too

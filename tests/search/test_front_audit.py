@@ -63,7 +63,8 @@ def test_a_prediction_off_outside_the_audit_is_not_seen_until_the_final_front():
     assert device.measured == ["near-fast"]
 
 
-@pytest.mark.parametrize("audit, want", [(-1, 4), (0, 0), (2, 2), (4, 4), (9, 4)])
+# The finish's first picks: near-fast, near-mid, done (measured before), near-slow, far-fast.
+@pytest.mark.parametrize("audit, want", [(-1, 4), (0, 0), (2, 2), (4, 3), (9, 4)])
 def test_the_audit_size_and_minus_one_for_the_whole_front(audit, want):
     device = FakeDevice()
     result = audit_front(front(), device, audit, BASE_ACC, GAP, 0.2)
@@ -76,3 +77,45 @@ def test_nothing_predicted_on_the_front_measures_nothing():
     assert audit_front([member("m", 0.9, 1.0, measured=True)], device, 1, BASE_ACC, GAP,
                        0.2).measured == 0
     assert device.measured == []
+
+
+def test_a_pick_measured_in_an_earlier_generation_is_not_paid_for_again():
+    # A stable front: the finish's first pick was audited before, so nothing is measured,
+    # not the next predicted member in its place.
+    device = FakeDevice()
+    members = [member("first", 0.88, 2.0, measured=True), member("second", 0.87, 3.0)]
+    result = audit_front(members, device, 1, BASE_ACC, GAP, 0.2)
+    assert device.measured == [] and result.measured == 0
+
+
+def test_members_below_the_floor_are_never_measured_even_when_the_audit_is_off():
+    device = FakeDevice()
+    result = audit_front(front(near_fast_true=3.0), device, 1, BASE_ACC, GAP, 0.2, floor=0.6)
+    assert device.measured == ["near-fast", "near-mid", "near-slow"]   # not far-fast (0.50)
+    assert (result.off, result.measured) == (1, 3)
+    # With every predicted member below the floor there is nothing to audit.
+    assert audit_front([member("junk", 0.1, 1.0)], device, -1, BASE_ACC, GAP, 0.2,
+                       floor=0.45).measured == 0
+
+
+class FakeEvaluator:
+    def __init__(self):
+        self.measure_predicted = FakeDevice()
+
+
+def test_the_final_front_leaves_members_below_the_floor_off_and_unmeasured():
+    from pipeline.search.ga import Baseline, Objectives
+    from pipeline.search_stage import measured_front
+
+    objectives = Objectives(mode="nsga2", baseline=Baseline(BASE_ACC, 5.0, 1))
+    # chance-level and half-accurate members, fastest of all: non-dominated, useless to ship
+    members = [member("chance", 0.11, 0.5), member("half", 0.44, 0.8), *front()]
+    evaluator = FakeEvaluator()
+    reported = measured_front(members, objectives, evaluator, floor=0.5 * BASE_ACC)
+    assert [e.id for e in reported] == ["far-fast", "near-fast", "near-mid", "done", "near-slow"]
+    assert "chance" not in evaluator.measure_predicted.measured
+    assert "half" not in evaluator.measure_predicted.measured
+    assert all(e.latency_ms for e in reported)
+    # floor 0: the whole front, every member measured
+    everything = measured_front(members, objectives, FakeEvaluator(), floor=0.0)
+    assert {"chance", "half"} <= {e.id for e in everything}
