@@ -158,7 +158,16 @@ def search_summary(pareto: dict, evaluations: list[dict]) -> str:
     scan_text += ", one the unpruned baseline" if base else ""
     return (f"<p>{len(evaluations)} individuals evaluated over {len(gens)} generation{'s' * (len(gens) != 1)}{scan_text} "
             f"({feasible} feasible, {cached} latencies from the cache); accuracy estimated by "
-            f"{step_text}; {len(pareto.get('front') or [])} on the search's final front.</p>")
+            f"{step_text}; {len(pareto.get('front') or [])} on the search's final front"
+            f"{_floor_text(pareto.get('front_floor'))}.</p>")
+
+
+def _floor_text(floor: dict | None) -> str:
+    """The members search.front_floor left off the reported front, if any."""
+    if not floor or not floor.get("left_off"):
+        return ""
+    return (f" ({floor['left_off']} more below its floor, {100 * floor['accuracy']:.1f}% "
+            f"estimated accuracy, left off)")
 
 
 def _notes(pareto: dict, winners: list[tuple[str, dict]]) -> tuple[str, str]:

@@ -92,3 +92,13 @@ def test_plots_without_device_latency_use_macs(tmp_path):
     assert png_is_drawn(out)
     assert png_is_drawn(plot_channels({"conv1": 3}, FULL, tmp_path / "c.png"))
     assert png_is_drawn(plot_latency({"x · onnx": [1.0, 1.2, 1.1], "y · tflite": []}, tmp_path / "l.png"))
+
+
+def test_the_summary_says_how_many_members_the_front_floor_left_off(tmp_path):
+    run = make_run_dir(tmp_path)
+    pareto = json.loads((run / "pareto.json").read_text())
+    assert "below its floor" not in write_report(run).read_text()   # none left off
+    pareto["front_floor"] = {"share": 0.5, "accuracy": 0.4955, "left_off": 3}
+    (run / "pareto.json").write_text(json.dumps(pareto))
+    assert "(3 more below its floor, 49.5% estimated accuracy, left off)" in \
+        write_report(run).read_text()
