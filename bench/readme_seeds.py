@@ -158,12 +158,15 @@ def screened_section(r: dict) -> list[str]:
              f"predicted-stored starts from a predictor fitted once beforehand ("
              + "; ".join(f"{k}: {f['measurements']} measurements, {f['seconds']:.0f} s"
                          for k, f in (r.get("predictor_fit") or {}).items())
-             + f"), not counted in its measurements. Last run: {_commit(r)}; "
+             + f"), not counted in its measurements. 'front': the reported front's size "
+             f"and, in brackets, the members below `search.front_floor` (half the baseline's "
+             f"accuracy) left off it, in every mode (rows without them were measured before "
+             f"the floor, their fronts whole). Last run: {_commit(r)}; "
              f"{r['wall_s'] / 60:.1f} min; each row names the commit it was measured at.",
              "",
              "| model | device | mode | measurements | x fewer than measure-all | hypervolume "
-             "[range] | of measure-all's | fastest in gap | search | commit |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "[range] | of measure-all's | fastest in gap | front [left off] | search | commit |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for model, profiles in r["summary"].items():
         for profile, rows in profiles.items():
             cell = (r.get("cell_commits") or {}).get(f"{model} / {profile}", r)
@@ -177,8 +180,15 @@ def screened_section(r: dict) -> list[str]:
                     f"{_f(m['fewer_measurements_than_all'], '{:.1f}x')} | "
                     f"{_f(m['hypervolume_median'], '{:.4f}')} [{hv[0]:.4f}-{hv[1]:.4f}] | "
                     f"{_f(m['hypervolume_vs_all'], '{:.3f}')} | "
-                    f"{_f(m['fastest_within_gap_median'])} | {size} | `{commit[:10]}` |")
+                    f"{_f(m['fastest_within_gap_median'])} | {_front(m)} | {size} | "
+                    f"`{commit[:10]}` |")
     return lines + [""]
+
+
+def _front(m: dict) -> str:
+    if m.get("front_size_median") is None:
+        return "-"
+    return f"{m['front_size_median']:.0f} [{_f(m.get('left_off_median'), '{:.0f}')}]"
 
 
 def _passes(config: dict) -> str:

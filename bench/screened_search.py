@@ -155,6 +155,12 @@ def summarise(cells: dict) -> dict:
                     "hypervolume_range": [min(r["hypervolume"] for r in runs),
                                           max(r["hypervolume"] for r in runs)],
                     "fastest_within_gap_median": med(fast),
+                    # the reported front and the members its floor left off (runs before
+                    # search.front_floor recorded neither)
+                    "front_size_median": med([r["front_size"] for r in runs
+                                              if "front_size" in r]),
+                    "left_off_median": med([r["left_off_below_floor"] for r in runs
+                                            if "left_off_below_floor" in r]),
                     "fewer_measurements_than_all": med([a["measurements"] / r["measurements"]
                                                         for r, a in zip(runs, ref)]),
                     "hypervolume_vs_all": med([r["hypervolume"] / a["hypervolume"]
