@@ -7,8 +7,8 @@ It is loaded from and saved to the device's measurement cache, so the next run o
 board starts with it.
 
 The stored predictor was fitted in other sessions; a search's own measurements can sit a few
-percent off it all together (ResNet-20 on LiteRT: median -4 to -6% in every search, though its
-samples are relative to the baseline timed now). Such a shared offset is what makes a member
+percent off it all together (ResNet-20 on LiteRT, one day: median -4 to -6% in every search,
+though its samples are relative to the baseline timed now). Such a shared offset is what makes a member
 predicted a little too fast look non-dominated, get measured and drop off the front. So the
 search keeps its `level`: the median of measured / predicted over the architectures it has
 measured itself, which every prediction it hands out is multiplied by (the correction fitted
