@@ -140,8 +140,9 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
                                                   latency_model=link and link.latency_model))
 
     def checkpoint(summary):
-        audit = (audit_front(summary.front, evaluator.measure_predicted, sc.front_audit,
-                             baseline["accuracy"], cfg.recover.candidate_gap, DRIFT, floor)
+        audit = (audit_front(reported_front(summary.evaluations, objectives, floor),
+                             evaluator.measure_predicted, sc.front_audit,
+                             baseline["accuracy"], cfg.recover.candidate_gap, DRIFT)
                  if sc.latency_source == "predicted" else None)   # checked where it decides
         if link is not None:   # learn from this generation before the next one is screened
             link.observe([e for e in evaluator.all.values() if e.generation >= 0])
@@ -208,16 +209,21 @@ def open_outlook(cfg, base_model):
     return RecoveryOutlook.open(cache_dir() / "recoveries" / f"{task_key(cfg, base_model)}.json")
 
 
-def measured_front(evals: list, objectives, evaluator, floor: float = 0.0) -> list:
-    """The non-dominated set at or above the accuracy `floor`, every member's latency
-    measured: predicted members of the front are measured until the front holds none (a
-    measurement can move a member off it). Members below the floor (search.front_floor of the
-    baseline's accuracy: fast, and far too inaccurate to ship) are left off the reported front,
-    so none is measured for it; they stay in evaluations.jsonl, their latency marked predicted."""
+def reported_front(evals: list, objectives, floor: float = 0.0) -> list:
+    """The front a run reports (and the audit checks): the non-dominated set at or above the
+    accuracy `floor`. Members below it (search.front_floor of the baseline's accuracy: fast,
+    and far too inaccurate to ship) are left off, so none is measured for it; they stay in
+    evaluations.jsonl, their latency marked predicted, and in the GA's own ranking."""
     from pipeline.search.ga import non_dominated
 
+    return [e for e in non_dominated(evals, objectives) if e.accuracy >= floor]
+
+
+def measured_front(evals: list, objectives, evaluator, floor: float = 0.0) -> list:
+    """The reported front, every member's latency measured: predicted members are measured
+    until it holds none (a measurement can move a member off it)."""
     while True:
-        front = [e for e in non_dominated(evals, objectives) if e.accuracy >= floor]
+        front = reported_front(evals, objectives, floor)
         if not evaluator.measure_predicted(front):
             return front
 

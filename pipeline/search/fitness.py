@@ -167,7 +167,7 @@ class Evaluator:
         prediction beside the measurement); returns the ones measured now."""
         from pipeline.search.tasks import prune
 
-        todo = [ev for ev in evals if ev.latency_source == "predicted" and not ev.latency_ms]
+        todo = [ev for ev in evals if ev.only_predicted]
         if not todo:
             return []
         ctx = self.context()

@@ -9,10 +9,9 @@ latency changes the winner): those still only predicted are measured, and a pick
 an earlier generation costs nothing again (a stable front's audit is free). When one of those
 is more than `tolerance` off its prediction, the predictor is not trusted for this generation
 and the rest of the front is measured too (those measurements refit it before the next
-generation). Members below the front's floor (search.front_floor: a fraction of the baseline's
-accuracy) are never audited: the reported front leaves them out, so no latency of theirs is
-ever needed. The final front is always measured in full (search_stage.measured_front):
-nothing reported is a prediction.
+generation). The front audited is the one the run reports (search_stage.reported_front: its
+floor leaves the junk out, so no latency of theirs is ever needed). The final front is always
+measured in full (search_stage.measured_front): nothing reported is a prediction.
 """
 from __future__ import annotations
 
@@ -43,21 +42,17 @@ def prediction_off(ev, tolerance: float) -> bool:
                 and drifted(ev.latency_predicted_ms, ev.latency_ms["p50"], tolerance))
 
 
-def only_predicted(members: list) -> list:
-    return [e for e in members if e.latency_source == "predicted" and not e.latency_ms]
-
-
 def audit_front(front: list, measure, audit: int, baseline_accuracy: float, gap: float,
-                tolerance: float, floor: float = 0.0) -> AuditResult:
+                tolerance: float) -> AuditResult:
     """Audit the finish's first `audit` picks on the front (the whole front when audit < 0),
     measuring those only predicted; when one measured is more than `tolerance` off, measure
-    the rest of the front too. Members below `floor` (an accuracy) are left alone.
-    `measure(evals)` measures and returns the ones it measured (Evaluator.measure_predicted)."""
-    order = audit_order([e for e in front if e.accuracy >= floor], baseline_accuracy, gap)
-    if not only_predicted(order):
+    the rest of the front too. `measure(evals)` measures the only-predicted ones of what it is
+    given and returns them (Evaluator.measure_predicted)."""
+    order = audit_order(front, baseline_accuracy, gap)
+    if not any(e.only_predicted for e in order):
         return AuditResult()
     picks = order if audit < 0 else order[:audit]
-    first = measure(only_predicted(picks))
+    first = measure(picks)
     off = sum(prediction_off(e, tolerance) for e in first)
-    rest = measure(only_predicted(order[len(picks):])) if off else []
+    rest = measure(order[len(picks):]) if off else []
     return AuditResult(len(first), off, len(first) + len(rest))

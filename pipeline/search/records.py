@@ -67,10 +67,15 @@ class Evaluation:
             return "mapped"
         return "kd_quick" if self.accuracy_quick is not None else "bn_recal"
 
+    @property
+    def only_predicted(self) -> bool:
+        """Its latency is the device predictor's and nothing measured it yet."""
+        return self.latency_source == "predicted" and not self.latency_ms
+
     def latency_objective(self) -> float:
         """The number the search minimises: p50 ms (measured, else predicted), or MMACs /
         M params for the proxies."""
-        if self.latency_source == "predicted" and not self.latency_ms:
+        if self.only_predicted:
             return float(self.latency_predicted_ms)
         if self.latency_source in DEVICE_SOURCES:
             return float(self.latency_ms["p50"])

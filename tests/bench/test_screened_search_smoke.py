@@ -106,3 +106,13 @@ def test_a_run_of_some_modes_summarises_those_and_needs_measure_all():
     assert rows["predicted-stored"]["fewer_measurements_than_all"] == 96 / 17
     with pytest.raises(SystemExit, match="must include measure-all"):
         run(True, modes=["predicted-stored"])
+
+
+def test_the_modes_flag_names_only_known_modes():
+    from bench.screened_search import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--smoke", "--modes", "measure-everything"])
+    assert exc.value.code == 2                     # argparse: invalid choice
+    with pytest.raises(SystemExit, match="must include measure-all"):
+        main(["--smoke", "--modes", "predicted-stored"])

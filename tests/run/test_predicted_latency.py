@@ -34,6 +34,7 @@ def test_a_predicted_search_measures_its_front_and_says_what_was_predicted(tmp_p
     floor = pareto["front_floor"]["accuracy"]
     assert floor == 0.5 * pareto["baseline"]["accuracy"]
     assert all(m["accuracy"] >= floor for m in pareto["front"])
+    assert pareto["front_floor"]["left_off"] >= 0 and pareto["front_floor"]["share"] == 0.5
     assert all(m["latency_source"] == "device" and m["latency_ms"]["p50"] > 0
                for m in pareto["front"])
     # evaluations.jsonl holds the front's last measurements too

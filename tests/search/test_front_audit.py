@@ -26,7 +26,7 @@ class FakeDevice:
         self.measured = []
 
     def __call__(self, evals):
-        todo = [e for e in evals if e.latency_source == "predicted" and not e.latency_ms]
+        todo = [e for e in evals if e.only_predicted]
         for e in todo:
             e.latency_ms, e.latency_source = {"p50": e.extra["true_ms"]}, "device"
         self.measured += [e.id for e in todo]
@@ -88,14 +88,24 @@ def test_a_pick_measured_in_an_earlier_generation_is_not_paid_for_again():
     assert device.measured == [] and result.measured == 0
 
 
+def objectives():
+    from pipeline.search.ga import Baseline, Objectives
+
+    return Objectives(mode="nsga2", baseline=Baseline(BASE_ACC, 5.0, 1))
+
+
 def test_members_below_the_floor_are_never_measured_even_when_the_audit_is_off():
+    # The search stage audits the front it reports: the floor is applied once, there.
+    from pipeline.search_stage import reported_front
+
     device = FakeDevice()
-    result = audit_front(front(near_fast_true=3.0), device, 1, BASE_ACC, GAP, 0.2, floor=0.6)
+    result = audit_front(reported_front(front(near_fast_true=3.0), objectives(), 0.6), device,
+                         1, BASE_ACC, GAP, 0.2)
     assert device.measured == ["near-fast", "near-mid", "near-slow"]   # not far-fast (0.50)
     assert (result.off, result.measured) == (1, 3)
     # With every predicted member below the floor there is nothing to audit.
-    assert audit_front([member("junk", 0.1, 1.0)], device, -1, BASE_ACC, GAP, 0.2,
-                       floor=0.45).measured == 0
+    assert audit_front(reported_front([member("junk", 0.1, 1.0)], objectives(), 0.45), device,
+                       -1, BASE_ACC, GAP, 0.2).measured == 0
 
 
 class FakeEvaluator:
@@ -104,18 +114,16 @@ class FakeEvaluator:
 
 
 def test_the_final_front_leaves_members_below_the_floor_off_and_unmeasured():
-    from pipeline.search.ga import Baseline, Objectives
     from pipeline.search_stage import measured_front
 
-    objectives = Objectives(mode="nsga2", baseline=Baseline(BASE_ACC, 5.0, 1))
     # chance-level and half-accurate members, fastest of all: non-dominated, useless to ship
     members = [member("chance", 0.11, 0.5), member("half", 0.44, 0.8), *front()]
     evaluator = FakeEvaluator()
-    reported = measured_front(members, objectives, evaluator, floor=0.5 * BASE_ACC)
+    reported = measured_front(members, objectives(), evaluator, floor=0.5 * BASE_ACC)
     assert [e.id for e in reported] == ["far-fast", "near-fast", "near-mid", "done", "near-slow"]
     assert "chance" not in evaluator.measure_predicted.measured
     assert "half" not in evaluator.measure_predicted.measured
     assert all(e.latency_ms for e in reported)
     # floor 0: the whole front, every member measured
-    everything = measured_front(members, objectives, FakeEvaluator(), floor=0.0)
+    everything = measured_front(members, objectives(), FakeEvaluator(), floor=0.0)
     assert {"chance", "half"} <= {e.id for e in everything}
