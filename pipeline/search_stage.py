@@ -117,6 +117,7 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
                             weights=tuple(sc.weights), third=sc.third_objective,
                             budget=sc.budget_ms, max_drop=sc.max_drop)
     floor = sc.front_floor * baseline["accuracy"]   # below it, no member is reported
+    full = baseline["channels"]
     rng = np.random.default_rng(cfg.seed)
     initial = initial_population(genes, sc.population, rng, sc.min_keep, scores)
     from pipeline.predictor.search_link import DRIFT
@@ -140,7 +141,7 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
                                                   latency_model=link and link.latency_model))
 
     def checkpoint(summary):
-        audit = (audit_front(reported_front(summary.evaluations, objectives, floor),
+        audit = (audit_front(reported_front(summary.evaluations, objectives, floor, full),
                              evaluator.measure_predicted, sc.front_audit,
                              baseline["accuracy"], cfg.recover.candidate_gap, DRIFT)
                  if sc.latency_source == "predicted" else None)   # checked where it decides
@@ -177,7 +178,11 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
         # Ctrl-C or a device failure mid-generation: keep every evaluation already paid for.
         write_evaluations(run_dir / "evaluations.jsonl", evaluator.evaluations())
         raise
-    front = measured_front(all_evals, objectives, evaluator, floor)
+    front = measured_front(all_evals, objectives, evaluator, floor, full)
+    left_off = len(non_dominated(all_evals, objectives)) - len(front)
+    if any(e.accuracy < floor for e in front):
+        status(f"front: no pruned member's estimate reaches the floor ({100 * floor:.1f}%, "
+               f"search.front_floor); the most accurate one stays for the finish")
     if sc.latency_source == "predicted":   # the front's last measurements, kept and learned
         write_evaluations(run_dir / "evaluations.jsonl", evaluator.evaluations())
         link.observe([e for e in evaluator.all.values() if e.generation >= 0])
@@ -185,8 +190,7 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
               "latency_source": sc.latency_source, "latency_unit": unit, "mode": sc.mode,
               "baseline": baseline, "full_channels": space.full(),
               "front_floor": {"share": sc.front_floor, "accuracy": floor,
-                              "left_off": sum(e.accuracy < floor for e in
-                                              non_dominated(all_evals, objectives))},
+                              "left_off": left_off},
               "groups": [{"name": g.name, "channels": g.channels, "layers": list(g.layers)}
                          for g in space.groups],
               "front": [e.to_json() for e in front],
@@ -209,21 +213,31 @@ def open_outlook(cfg, base_model):
     return RecoveryOutlook.open(cache_dir() / "recoveries" / f"{task_key(cfg, base_model)}.json")
 
 
-def reported_front(evals: list, objectives, floor: float = 0.0) -> list:
+def reported_front(evals: list, objectives, floor: float = 0.0, full: dict | None = None) -> list:
     """The front a run reports (and the audit checks): the non-dominated set at or above the
     accuracy `floor`. Members below it (search.front_floor of the baseline's accuracy: fast,
     and far too inaccurate to ship) are left off, so none is measured for it; they stay in
-    evaluations.jsonl, their latency marked predicted, and in the GA's own ranking."""
+    evaluations.jsonl, their latency marked predicted, and in the GA's own ranking.
+
+    The floor never leaves the finish without a pruned member (channels other than `full`):
+    when none reaches it, the most accurate one below it stays. A short search on a small
+    task can estimate every pruned member that low, and recovery may still lift it."""
     from pipeline.search.ga import non_dominated
 
-    return [e for e in non_dominated(evals, objectives) if e.accuracy >= floor]
+    front = non_dominated(evals, objectives)
+    kept = [e for e in front if e.accuracy >= floor]
+    below = [e for e in front if e.accuracy < floor and e.channels != full]
+    if below and all(e.channels == full for e in kept):
+        kept.append(max(below, key=lambda e: e.accuracy))
+    return sorted(kept, key=lambda e: e.latency_objective())
 
 
-def measured_front(evals: list, objectives, evaluator, floor: float = 0.0) -> list:
+def measured_front(evals: list, objectives, evaluator, floor: float = 0.0,
+                   full: dict | None = None) -> list:
     """The reported front, every member's latency measured: predicted members are measured
     until it holds none (a measurement can move a member off it)."""
     while True:
-        front = reported_front(evals, objectives, floor)
+        front = reported_front(evals, objectives, floor, full)
         if not evaluator.measure_predicted(front):
             return front
 

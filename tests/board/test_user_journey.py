@@ -107,6 +107,7 @@ def test_own_model_own_split_run_predict_and_deploy_with_int8(board, tmp_path):
     described = json.loads((out / "data.json").read_text())
     assert described["test_from_source"] is True and described["input_shape"] == [1, 1, 28, 28]
     assert "may overlap" not in done.stderr          # their own split: no overlap warning
+    assert (out / "winners").is_dir(), done.stderr[-3000:]
     (winner,) = [p for p in (out / "winners").iterdir() if p.is_dir()]
 
     pred = subprocess.run([sys.executable, "predict.py", "--model", "model.onnx", "--input",

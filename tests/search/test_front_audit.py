@@ -103,9 +103,26 @@ def test_members_below_the_floor_are_never_measured_even_when_the_audit_is_off()
                          1, BASE_ACC, GAP, 0.2)
     assert device.measured == ["near-fast", "near-mid", "near-slow"]   # not far-fast (0.50)
     assert (result.off, result.measured) == (1, 3)
-    # With every predicted member below the floor there is nothing to audit.
-    assert audit_front(reported_front([member("junk", 0.1, 1.0)], objectives(), 0.45), device,
-                       -1, BASE_ACC, GAP, 0.2).measured == 0
+    # Below the floor and outside the finish's gap: the audit has nothing to measure.
+    assert audit_front(reported_front([member("junk", 0.1, 1.0), member("ok", 0.5, 2.0)],
+                                      objectives(), 0.45), device, -1, BASE_ACC, GAP,
+                       0.2).measured == 1
+    assert device.measured[-1] == "ok"
+
+
+def test_the_floor_never_leaves_the_finish_without_a_pruned_member():
+    # A short search on a small task (the user-journey test): every pruned member's estimate
+    # is below the floor; the most accurate of them stays, the unpruned model beside it.
+    from pipeline.search_stage import reported_front
+
+    full = {"g": 8}
+    base = member("base", 0.90, 5.0, measured=True)
+    base.channels = full
+    members = [member("chance", 0.11, 0.5), member("low", 0.30, 1.0), base]
+    assert [e.id for e in reported_front(members, objectives(), 0.45, full)] == ["low", "base"]
+    # One pruned member at the floor: the rest below it stay off.
+    members.append(member("fine", 0.45, 2.0))
+    assert [e.id for e in reported_front(members, objectives(), 0.45, full)] == ["fine", "base"]
 
 
 class FakeEvaluator:
