@@ -161,12 +161,18 @@ def screened_section(r: dict) -> list[str]:
              + f"), not counted in its measurements. 'front': the reported front's size "
              f"and, in brackets, the members below `search.front_floor` (half the baseline's "
              f"accuracy) left off it, in every mode (rows without them were measured before "
-             f"the floor, their fronts whole). Last run: {_commit(r)}; "
+             f"the floor, their fronts whole). 'Re-measured': after a seed's modes ran, every "
+             f"mode's front measured again together ({c.get('rounds', 3)} interleaved passes, "
+             f"each latency relative to the unpruned model timed beside it), so modes are "
+             f"compared on latencies of one moment rather than on each search's own; "
+             f"the same hypervolume against measure-all's and fastest in gap ('-': rows "
+             f"measured before it). Last run: {_commit(r)}; "
              f"{r['wall_s'] / 60:.1f} min; each row names the commit it was measured at.",
-             "",
+             "", *_repeatability(r), "",
              "| model | device | mode | measurements | x fewer than measure-all | hypervolume "
-             "[range] | of measure-all's | fastest in gap | front [left off] | search | commit |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "[range] | of measure-all's | fastest in gap | re-measured: of measure-all's, "
+             "fastest in gap | front [left off] | search | commit |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for model, profiles in r["summary"].items():
         for profile, rows in profiles.items():
             cell = (r.get("cell_commits") or {}).get(f"{model} / {profile}", r)
@@ -180,9 +186,33 @@ def screened_section(r: dict) -> list[str]:
                     f"{_f(m['fewer_measurements_than_all'], '{:.1f}x')} | "
                     f"{_f(m['hypervolume_median'], '{:.4f}')} [{hv[0]:.4f}-{hv[1]:.4f}] | "
                     f"{_f(m['hypervolume_vs_all'], '{:.3f}')} | "
-                    f"{_f(m['fastest_within_gap_median'])} | {_front(m)} | {size} | "
+                    f"{_f(m['fastest_within_gap_median'])} | {_again(m)} | {_front(m)} | "
+                    f"{size} | "
                     f"`{commit[:10]}` |")
     return lines + [""]
+
+
+def _again(m: dict) -> str:
+    again = m.get("remeasured")
+    if not again:
+        return "-"
+    return (f"{_f(again['hypervolume_vs_all'], '{:.3f}')}, "
+            f"{_f(again['fastest_within_gap_median'])}")
+
+
+def _repeatability(r: dict) -> list[str]:
+    """Per cell: how often the re-measurement's passes agreed within 10%, seed by seed."""
+    said = []
+    for model, profiles in r.get("cells", {}).items():
+        for profile, seeds in profiles.items():
+            reps = [f"{cell['repeatability']['within_10pct']:.0%}" for cell in seeds.values()
+                    if "within_10pct" in cell.get("repeatability", {})]
+            if reps:
+                said.append(f"{model} / {profile}: {', '.join(reps)}")
+    if not said:
+        return []
+    return [f"The device's repeatability while the fronts were re-measured (share of "
+            f"architectures whose passes agreed within ±10%, per seed): {'; '.join(said)}."]
 
 
 def _front(m: dict) -> str:

@@ -22,7 +22,7 @@ def test_each_mode_counts_its_real_measurements(smoke_result):
     assert smoke_result["smoke"] is True
     (model,) = SMOKE["models"]
     runs = smoke_result["cells"][model]["host-ort"]["0"]
-    assert set(runs) == set(MODES)
+    assert set(runs) == {*MODES, "repeatability"}
     # Measuring everything times each architecture it evaluated (and the baseline), once.
     assert runs["measure-all"]["measurements"] == runs["measure-all"]["evaluated"]
     assert runs["measure-all"]["predicted"] == 0
@@ -35,7 +35,8 @@ def test_each_mode_counts_its_real_measurements(smoke_result):
     assert runs["predicted-stored"]["predicted"] >= runs["predicted"]["predicted"]
     (fit,) = smoke_result["predictor_fit"].values()
     assert fit["measurements"] == SMOKE["fit_n"]
-    for r in runs.values():
+    modes = [runs[m] for m in MODES]
+    for r in modes:
         assert 0 <= r["hypervolume"] <= 1 and r["front"]
         assert all(0 < p["latency_ratio"] for p in r["front"])
     rows = smoke_result["summary"][model]["host-ort"]
@@ -43,6 +44,26 @@ def test_each_mode_counts_its_real_measurements(smoke_result):
     # measure-all's own count varies in a search this small (it evaluated 10 of 12 once, a
     # duplicate offspring), so the ratio is checked where the smoke run promises it
     assert rows["predicted-stored"]["fewer_measurements_than_all"] > 1.0
+
+
+def test_every_front_is_measured_again_together(smoke_result):
+    from bench.screened_search import MODES, SMOKE
+
+    (model,) = SMOKE["models"]
+    runs = smoke_result["cells"][model]["host-ort"]["0"]
+    members = {}
+    for mode in MODES:
+        again = runs[mode]["remeasured"]
+        assert 0 <= again["hypervolume"] <= 1
+        assert len(again["front"]) == len(runs[mode]["front"]) == len(runs[mode]["members"])
+        # one latency per architecture, whichever fronts it is on
+        for m, p in zip(runs[mode]["members"], again["front"]):
+            key = json.dumps(m["channels"], sort_keys=True)
+            assert members.setdefault(key, p["latency_ratio"]) == p["latency_ratio"]
+    assert runs["repeatability"]["architectures"] == len(members)
+    assert runs["repeatability"]["passes"] == SMOKE["rounds"]
+    assert 0 <= runs["repeatability"]["within_10pct"] <= 1
+    assert "remeasured" in smoke_result["summary"][model]["host-ort"]["predicted-stored"]
 
 
 def test_its_readme_section_has_a_row_per_mode(smoke_result):
@@ -95,15 +116,22 @@ def test_a_run_of_some_modes_summarises_those_and_needs_measure_all():
     """`--modes measure-all predicted-stored`: the two rows, each judged against measure-all."""
     from bench.screened_search import run, summarise
 
-    def one(measurements, hv):
+    def one(measurements, hv, again=None):
         return {"measurements": measurements, "evaluated": 96, "predicted": 0,
-                "hypervolume": hv, "fastest_within_gap": 0.3, "front": []}
+                "hypervolume": hv, "fastest_within_gap": 0.3, "front": [],
+                **({"remeasured": {"hypervolume": again, "fastest_within_gap": 0.2}}
+                   if again else {})}
 
-    seeds = {str(s): {"measure-all": one(96, 0.8), "predicted-stored": one(16 + s, 0.82)}
+    seeds = {str(s): {"measure-all": one(96, 0.8, 0.5),
+                      "predicted-stored": one(16 + s, 0.82, 0.5 * (1 + s / 10))}
              for s in range(3)}
     rows = summarise({"resnet20": {"host-ort": seeds}})["resnet20"]["host-ort"]
     assert list(rows) == ["measure-all", "predicted-stored"]
     assert rows["predicted-stored"]["fewer_measurements_than_all"] == 96 / 17
+    # judged again on the fronts measured together: 1.0, 1.1, 1.2 of measure-all's
+    assert rows["predicted-stored"]["remeasured"]["hypervolume_vs_all"] == pytest.approx(1.1)
+    del seeds["0"]["measure-all"]["remeasured"]   # a seed measured before it: no such row
+    assert "remeasured" not in summarise({"r": {"p": seeds}})["r"]["p"]["predicted-stored"]
     with pytest.raises(SystemExit, match="must include measure-all"):
         run(True, modes=["predicted-stored"])
 
