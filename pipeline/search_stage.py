@@ -143,7 +143,8 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
     def checkpoint(summary):
         audit = (audit_front(reported_front(summary.evaluations, objectives, floor, full),
                              evaluator.measure_predicted, sc.front_audit,
-                             baseline["accuracy"], cfg.recover.candidate_gap, DRIFT)
+                             baseline["accuracy"], cfg.recover.candidate_gap, DRIFT,
+                             confirm=evaluator.measure_again)
                  if sc.latency_source == "predicted" else None)   # checked where it decides
         if link is not None:   # learn from this generation before the next one is screened
             link.observe([e for e in evaluator.all.values() if e.generation >= 0])

@@ -177,6 +177,20 @@ class Evaluator:
             ev.latency_source = "device"
         return todo
 
+    def measure_again(self, evals: list[Evaluation]) -> None:
+        """Measure these measured evaluations once more, now, each keeping the faster p50 of
+        its two: a shared host's bursts only slow a measurement down (search/front_audit)."""
+        from pipeline.search.tasks import prune
+
+        ctx = self.context()
+        paths = self._export_for_device([prune(ctx, ev.channels) for ev in evals],
+                                        [ev.key for ev in evals])
+        again = self.device.measure(paths, tuple(self.splits.input_shape), fresh=True)
+        for ev, m in zip(evals, again):
+            if m.stats.p50_ms < ev.latency_ms["p50"]:
+                ev.latency_ms = latency_dict(m.stats)
+            self.counters.measured += 1
+
     def quick_estimate(self, model) -> float:
         """Step 1's distillation steps on an already pruned, BN re-calibrated `model` (in place)."""
         from pipeline.search.tasks import quick_estimate

@@ -144,3 +144,48 @@ def test_the_final_front_leaves_members_below_the_floor_off_and_unmeasured():
     # floor 0: the whole front, every member measured
     everything = measured_front(members, objectives(), FakeEvaluator(), floor=0.0)
     assert {"chance", "half"} <= {e.id for e in everything}
+
+
+class BurstyDevice(FakeDevice):
+    """The first measurement of some members lands in a burst of other work: `burst_ms`."""
+
+    def __init__(self, burst_ms: dict):
+        super().__init__()
+        self.burst_ms, self.again = burst_ms, []
+
+    def __call__(self, evals):
+        todo = super().__call__(evals)
+        for e in todo:
+            if e.id in self.burst_ms:
+                e.latency_ms = {"p50": self.burst_ms[e.id]}
+        return todo
+
+    def confirm(self, evals):   # Evaluator.measure_again: the faster of the two kept
+        for e in evals:
+            e.latency_ms = {"p50": min(e.latency_ms["p50"], e.extra["true_ms"])}
+        self.again += [e.id for e in evals]
+
+
+def test_an_audit_slowed_by_a_burst_is_measured_again_not_the_whole_front():
+    device = BurstyDevice({"near-fast": 2.9})   # predicted 2.0, truly 2.1, measured in a burst
+    result = audit_front(front(near_fast_true=2.1), device, 1, BASE_ACC, GAP, 0.2,
+                         confirm=device.confirm)
+    assert device.again == ["near-fast"] and device.measured == ["near-fast"]
+    assert (result.off, result.measured) == (0, 2)   # its two measurements, nothing else
+
+
+def test_a_prediction_truly_too_fast_still_gets_the_whole_front_measured():
+    device = BurstyDevice({})
+    result = audit_front(front(near_fast_true=3.0), device, 1, BASE_ACC, GAP, 0.2,
+                         confirm=device.confirm)   # 2.0 predicted, 3.0 measured twice
+    assert device.again == ["near-fast"]
+    assert device.measured == ["near-fast", "near-mid", "near-slow", "far-fast"]
+    assert (result.off, result.measured) == (1, 5)
+
+
+def test_a_measurement_faster_than_predicted_is_not_measured_again():
+    # A burst never speeds a measurement up: 1.5 against 2.0 predicted is a real miss.
+    device = BurstyDevice({})
+    result = audit_front(front(near_fast_true=1.5), device, 1, BASE_ACC, GAP, 0.2,
+                         confirm=device.confirm)
+    assert device.again == [] and result.off == 1 and result.measured == 4
