@@ -179,7 +179,15 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
         # Ctrl-C or a device failure mid-generation: keep every evaluation already paid for.
         write_evaluations(run_dir / "evaluations.jsonl", evaluator.evaluations())
         raise
-    front = measured_front(all_evals, objectives, evaluator, floor, full)
+    def reprice(measured):   # the final front's measurements, learned round by round
+        link.observe(measured)
+        todo = [e for e in all_evals if e.only_predicted]
+        prices = link.latency_model([e.channels for e in todo]) if todo else None
+        for e, ms in zip(todo, prices or []):
+            e.latency_predicted_ms = float(ms)
+
+    front = measured_front(all_evals, objectives, evaluator, floor, full,
+                           reprice if sc.latency_source == "predicted" else None)
     left_off = len(non_dominated(all_evals, objectives)) - len(front)
     if any(e.accuracy < floor for e in front):
         status(f"front: no pruned member's estimate reaches the floor ({100 * floor:.1f}%, "
@@ -234,13 +242,20 @@ def reported_front(evals: list, objectives, floor: float = 0.0, full: dict | Non
 
 
 def measured_front(evals: list, objectives, evaluator, floor: float = 0.0,
-                   full: dict | None = None) -> list:
+                   full: dict | None = None, reprice=None) -> list:
     """The reported front, every member's latency measured: predicted members are measured
-    until it holds none (a measurement can move a member off it)."""
+    until it holds none (a measurement can move a member off it). `reprice(measured)`, if
+    given, learns from each round's measurements and prices the members still only predicted
+    again before the next round: measured at the host's level of now, they are compared with
+    predictions at that level too, not with ones made generations ago (a host that slowed by
+    16% otherwise pushed measured member after member off the front, 25 measured at the end)."""
     while True:
         front = reported_front(evals, objectives, floor, full)
-        if not evaluator.measure_predicted(front):
+        measured = evaluator.measure_predicted(front)
+        if not measured:
             return front
+        if reprice is not None:
+            reprice(measured)
 
 
 def _open_predictor(sc, device, base_model, space, splits, run_dir: Path):

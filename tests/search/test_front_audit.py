@@ -189,3 +189,31 @@ def test_a_measurement_faster_than_predicted_is_not_measured_again():
     result = audit_front(front(near_fast_true=1.5), device, 1, BASE_ACC, GAP, 0.2,
                          confirm=device.confirm)
     assert device.again == [] and result.off == 1 and result.measured == 4
+
+
+def test_the_final_front_reprices_what_is_still_predicted_after_each_round():
+    # The host ran 1.2x slower than every prediction: measured members look slow beside
+    # predictions made earlier, and the dominated ones slip onto the front one by one.
+    from pipeline.search_stage import measured_front
+
+    def members():
+        return [member(n, acc, ms, 1.2 * ms) for n, acc, ms in
+                [("a", 0.80, 1.0), ("b", 0.85, 2.0), ("b2", 0.84, 2.2), ("c", 0.88, 3.0),
+                 ("c2", 0.87, 3.3)]]
+
+    stale = FakeEvaluator()
+    measured_front(members(), objectives(), stale)
+    assert stale.measure_predicted.measured == ["a", "b", "c", "b2", "c2"]
+
+    evals = members()
+
+    def reprice(measured):   # the search's level from what was just measured
+        level = sum(e.latency_ms["p50"] / e.latency_predicted_ms for e in measured) / len(measured)
+        for e in evals:
+            if e.only_predicted:
+                e.latency_predicted_ms *= level
+
+    fresh = FakeEvaluator()
+    front = measured_front(evals, objectives(), fresh, reprice=reprice)
+    assert fresh.measure_predicted.measured == ["a", "b", "c"]
+    assert [e.id for e in front] == ["a", "b", "c"]
