@@ -63,6 +63,7 @@ class Evaluator:
     # latency_source=predicted: genomes -> predicted p50 ms, or None while it cannot predict
     # (those architectures are measured instead, and their measurements fit it)
     latency_model: object = None
+    files: dict[str, Path] = field(default_factory=dict)   # evaluation key -> its exported file
 
     def __post_init__(self):
         import torch
@@ -182,10 +183,14 @@ class Evaluator:
         its two: a shared host's bursts only slow a measurement down (search/front_audit)."""
         from pipeline.search.tasks import prune
 
-        ctx = self.context()
-        paths = self._export_for_device([prune(ctx, ev.channels) for ev in evals],
-                                        [ev.key for ev in evals])
-        again = self.device.measure(paths, tuple(self.splits.input_shape), fresh=True)
+        # the file measured the first time, when it is still there (a resumed run may lack it)
+        gone = [ev for ev in evals if not (ev.key in self.files and self.files[ev.key].is_file())]
+        if gone:
+            ctx = self.context()
+            self._export_for_device([prune(ctx, ev.channels) for ev in gone],
+                                    [ev.key for ev in gone])
+        again = self.device.measure([self.files[ev.key] for ev in evals],
+                                    tuple(self.splits.input_shape), fresh=True)
         for ev, m in zip(evals, again):
             if m.stats.p50_ms < ev.latency_ms["p50"]:
                 ev.latency_ms = latency_dict(m.stats)
@@ -201,9 +206,11 @@ class Evaluator:
         """The whole generation's files, written before any of them is timed."""
         from pipeline.export.tflite_pool import export_for_runtime
 
-        return export_for_runtime(models, self.example, self.workdir, keys,
-                                  self.device.profile.runtime,
-                                  workers=self.search_cfg.export_workers)
+        paths = export_for_runtime(models, self.example, self.workdir, keys,
+                                   self.device.profile.runtime,
+                                   workers=self.search_cfg.export_workers)
+        self.files.update(zip(keys, paths))
+        return paths
 
     def _measure(self, evals: list[Evaluation], paths: list[Path]) -> None:
         measurements = self.device.measure(paths, tuple(self.splits.input_shape))
