@@ -181,10 +181,7 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
         raise
     def reprice(measured):   # the final front's measurements, learned round by round
         link.observe(measured)
-        todo = [e for e in all_evals if e.only_predicted]
-        prices = link.latency_model([e.channels for e in todo]) if todo else None
-        for e, ms in zip(todo, prices or []):
-            e.latency_predicted_ms = float(ms)
+        evaluator.price([e for e in all_evals if e.only_predicted])
 
     front = measured_front(all_evals, objectives, evaluator, floor, full,
                            reprice if sc.latency_source == "predicted" else None)

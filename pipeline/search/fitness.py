@@ -151,17 +151,25 @@ class Evaluator:
     def _predict(self, pending: list) -> list:
         """latency_source=predicted: give the predictor's latency to what it can predict;
         return the (evaluation, model) pairs still to measure."""
-        todo = [(ev, m) for ev, m in pending if ev.latency_source == "predicted"]
-        predicted = (self.latency_model([ev.channels for ev, _ in todo])
-                     if todo and self.latency_model is not None else None)
-        if predicted is None:   # nothing to predict, or no fitted predictor yet: measure
-            for ev, _ in todo:
+        todo = [ev for ev, _ in pending if ev.latency_source == "predicted"]
+        if not self.price(todo):   # nothing to predict, or no fitted predictor yet: measure
+            for ev in todo:
                 ev.latency_source = "device"
             return pending
-        for (ev, _), ms in zip(todo, predicted):
-            ev.latency_predicted_ms = float(ms)
         self.counters.predicted += len(todo)
         return [(ev, m) for ev, m in pending if ev.latency_source == "device"]
+
+    def price(self, evals: list[Evaluation]) -> bool:
+        """Set each evaluation's predicted latency from the latency model as it is now (the
+        final front re-prices what is still predicted after each measuring round); False when
+        there is nothing to price or no fitted model to price it with."""
+        predicted = (self.latency_model([ev.channels for ev in evals])
+                     if evals and self.latency_model is not None else None)
+        if predicted is None:
+            return False
+        for ev, ms in zip(evals, predicted):
+            ev.latency_predicted_ms = float(ms)
+        return True
 
     def measure_predicted(self, evals: list[Evaluation]) -> list[Evaluation]:
         """Measure the given evaluations whose latency is only predicted (each keeps its
