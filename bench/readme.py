@@ -277,8 +277,8 @@ def write_readme(smoke: bool = False) -> Path:
         blend = read_result(name, smoke)
         if blend:
             lines += criteria_blend(blend)
-    from bench.readme_seeds import (estimate_section, predictor_section, screened_section,
-                                    seeds_section)
+    from bench.readme_seeds import (estimate_section, macs_section, predictor_section,
+                                    screened_section, seeds_section)
 
     screened = read_result("screened_search", smoke)
     if screened:
@@ -286,6 +286,9 @@ def write_readme(smoke: bool = False) -> Path:
     predictor = read_result("predictor_accuracy", smoke)
     if predictor:
         lines += predictor_section(predictor)
+    macs = read_result("latency_vs_macs", smoke)
+    if macs:
+        lines += macs_section(macs)
 
     for data in ("fashion_mnist", "fashion_mnist_val5k", "digits"):
         seeds = read_result(f"search_seeds_{data}", smoke)

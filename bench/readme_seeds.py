@@ -264,3 +264,40 @@ def predictor_section(r: dict) -> list[str]:
                          f"{e['median_abs_rel']:.1%} | {e['worst_abs_rel']:.0%} | {absolute} | {repeat} | "
                          f"[png](results/{cell['plot']}) | {say} |")
     return lines + [""]
+
+
+def macs_section(r: dict) -> list[str]:
+    """`python -m bench.latency_vs_macs`: how far each device's latency departs from MACs."""
+    c = r["config"]
+    lines = ["## Latency against MACs: the room a latency-driven search has", "",
+             f"The fresh random architectures of the predictor accuracy section (min keep "
+             f"{c.get('min_keep')}, input {c['input_shape']}; measured at commit "
+             f"`{str(r.get('source_commit', ''))[:10]}`), each one's MACs counted on the pruned "
+             f"model and its latency relative to the unpruned model timed beside it. Spearman's "
+             f"rho: how well MACs order the device's latencies. At equal MACs (within "
+             f"±{c['near']:.0%} of each other, architectures with at least {c['min_neighbours']} "
+             f"such): the fastest one's latency over the median one's, the median over "
+             f"architectures [10th percentile]; a FLOPs-driven search cannot tell these apart, a "
+             f"latency-driven one can. Measurement noise widens it, so the device's repeatability "
+             f"stands beside it. {_commit(r)}.", "",
+             "| model | device | architectures | Spearman rho | at equal MACs: fastest / median "
+             "[p10] | compared | the device's passes within ±10% | plot | what it shows |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for model, profiles in r["cells"].items():
+        for profile, cell in profiles.items():
+            gain, rep = cell["fastest_vs_median"], cell.get("repeatability")
+            if gain is None:
+                say = "Too few architectures at equal MACs to compare."
+            elif gain >= 0.9:
+                say = (f"MACs order this device closely: at equal MACs the fastest runs only "
+                       f"{1 - gain:.0%} faster than the typical one, so measuring can gain "
+                       f"little over counting MACs at one accuracy.")
+            else:
+                say = (f"At equal MACs the fastest runs {1 - gain:.0%} faster than the typical "
+                       f"one: room a latency-driven search can use and a FLOPs-driven one "
+                       f"cannot see.")
+            repeat = f"{rep['within_10pct']:.0%}" if rep else "-"
+            lines.append(f"| {model} | {profile} | {cell['n']} | {cell['spearman']:.3f} | "
+                         f"{_f(gain)} [{_f(cell['fastest_vs_median_p10'])}] | {cell['compared']} | "
+                         f"{repeat} | [png](results/{cell['plot']}) | {say} |")
+    return lines + [""]

@@ -53,3 +53,19 @@ def test_a_run_of_some_cells_keeps_the_others_with_their_commit(smoke_result):
     after = json.loads(path.read_text())["cells"]["resnet20-tiny"]
     assert after["host-tflite"]["git_commit"] == "0" * 40            # kept as it was
     assert after["host-ort"]["git_commit"] != "0" * 40               # measured again
+
+
+def test_latency_vs_macs_reads_the_predictor_result(smoke_result):
+    from bench import latency_vs_macs
+
+    assert latency_vs_macs.main(["--smoke"]) == 0   # the fixture's results folder is in force
+    result = json.loads((smoke_result / "latency_vs_macs.json").read_text())
+    source = json.loads((smoke_result / "predictor_accuracy.json").read_text())
+    for model, by_profile in source["cells"].items():
+        for profile, pc in by_profile.items():
+            cell = result["cells"][model][profile]
+            assert cell["n"] == len(pc["eval"]["points"]) == len(cell["points"])
+            # a pruned architecture never has more MACs than the unpruned model
+            assert all(0 < p["macs"] <= cell["full_macs"] for p in cell["points"])
+            assert -1 <= cell["spearman"] <= 1
+            assert (smoke_result / cell["plot"]).stat().st_size > 1000
