@@ -232,3 +232,18 @@ def test_the_default_draw_reaches_one_channel_per_group_as_the_search_does(resne
     lowest = lambda genomes: min(g[n] for g in genomes for n in wide)  # noqa: E731
     assert lowest(random_genomes(space, 200, np.random.default_rng(0))) <= 2
     assert lowest(random_genomes(space, 200, np.random.default_rng(0), min_keep=0.05)) >= 3
+
+
+def test_a_cost_floor_under_a_few_channels_is_learned_within_2_percent(resnet):
+    """A runtime whose one-channel layers take a slow path (a fixed cost each, whatever their
+    MACs), as LiteRT's did in the corner the search's fastest members sit in: the counts of
+    small layers let the regression learn it."""
+    space, table = resnet[2:]
+    genomes = random_genomes(space, 400, np.random.default_rng(4), min_keep=0.0)
+    _, cout, _ = table.shapes(genomes)
+    ms = staircase_ms(table, genomes) + 0.05 * (cout < 2).sum(axis=1)
+    assert (cout < 2).any(axis=1).mean() > 0.1   # the corner is drawn
+    samples = [LatencySample(g, float(m)) for g, m in zip(genomes, ms)]
+    predictor = LatencyPredictor(table).fit(samples[:300])
+    errors = np.abs(predictor.predict([s.channels for s in samples[300:]]) / ms[300:] - 1)
+    assert errors.max() <= 0.02, (predictor.chosen, errors.max())
