@@ -60,7 +60,7 @@ def room(macs, latency) -> dict:
             "fastest_vs_median_p10": float(np.percentile(gains, 10)) if gains else None}
 
 
-def cell(model_ref: str, predictor_cell: dict, input_shape, plot_path) -> dict:
+def cell(model_ref: str, profile: str, predictor_cell: dict, input_shape, plot_path) -> dict:
     points = predictor_cell["eval"]["points"]
     full, macs = macs_of(model_ref, input_shape, [p["channels"] for p in points])
     rel_macs = [m / full for m in macs]
@@ -72,7 +72,7 @@ def cell(model_ref: str, predictor_cell: dict, input_shape, plot_path) -> dict:
            "repeatability": predictor_cell["eval"].get("repeatability"),
            "measured_at": {k: predictor_cell.get(k) for k in ("git_commit", "finished_utc")},
            "plot": plot_path.name}
-    plot(rel_macs, rel_ms, plot_path, model_ref)
+    plot(rel_macs, rel_ms, plot_path, f"{model_ref} on {profile}")
     return out
 
 
@@ -104,7 +104,8 @@ def run(smoke: bool = False) -> dict:
     for model_ref, by_profile in source["cells"].items():
         for profile, pc in by_profile.items():
             safe = f"{model_ref.replace(':', '_').replace('.', '_')}-{profile}"
-            c = cell(model_ref, pc, shape, results_dir(smoke) / f"latency_vs_macs-{safe}.png")
+            c = cell(model_ref, profile, pc, shape,
+                     results_dir(smoke) / f"latency_vs_macs-{safe}.png")
             cells.setdefault(model_ref, {})[profile] = c
             status(f"[{model_ref} / {profile}] Spearman {c['spearman']:.3f}; at equal MACs the "
                    f"fastest runs {c['fastest_vs_median'] or float('nan'):.3f}x the median "

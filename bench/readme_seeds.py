@@ -271,8 +271,8 @@ def macs_section(r: dict) -> list[str]:
     c = r["config"]
     lines = ["## Latency against MACs: the room a latency-driven search has", "",
              f"The fresh random architectures of the predictor accuracy section (min keep "
-             f"{c.get('min_keep')}, input {c['input_shape']}; measured at commit "
-             f"`{str(r.get('source_commit', ''))[:10]}`), each one's MACs counted on the pruned "
+             f"{c.get('min_keep')}, input {c['input_shape']}; measured in that section's runs, the "
+             f"last at commit `{str(r.get('source_commit', ''))[:10]}`), each one's MACs counted on the pruned "
              f"model and its latency relative to the unpruned model timed beside it. Spearman's "
              f"rho: how well MACs order the device's latencies. At equal MACs (within "
              f"±{c['near']:.0%} of each other, architectures with at least {c['min_neighbours']} "
