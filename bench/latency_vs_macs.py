@@ -110,8 +110,9 @@ def run(smoke: bool = False) -> dict:
             status(f"[{model_ref} / {profile}] Spearman {c['spearman']:.3f}; at equal MACs the "
                    f"fastest runs {c['fastest_vs_median'] or float('nan'):.3f}x the median "
                    f"({c['compared']} of {c['n']} compared)")
-    path = write_result("latency_vs_macs", smoke, {"cells": cells, "source_commit":
-                        source.get("git_commit"), "source_finished_utc": source.get("finished_utc")},
+    payload = {"cells": cells, "source_commit": source.get("git_commit"),
+               "source_finished_utc": source.get("finished_utc")}
+    path = write_result("latency_vs_macs", smoke, payload,
                         config={"near": NEAR, "min_neighbours": MIN_NEIGHBOURS,
                                 "input_shape": shape, "min_keep": source["config"].get("min_keep")},
                         seed=0, devices=source.get("devices", []))

@@ -271,10 +271,10 @@ def macs_section(r: dict) -> list[str]:
     c = r["config"]
     lines = ["## Latency against MACs: the room a latency-driven search has", "",
              f"The fresh random architectures of the predictor accuracy section (min keep "
-             f"{c.get('min_keep')}, input {c['input_shape']}; measured in that section's runs, the "
-             f"last at commit `{str(r.get('source_commit', ''))[:10]}`), each one's MACs counted on the pruned "
-             f"model and its latency relative to the unpruned model timed beside it. Spearman's "
-             f"rho: how well MACs order the device's latencies. At equal MACs (within "
+             f"{c.get('min_keep')}, input {c['input_shape']}; measured in that section's runs, "
+             f"the last at commit `{str(r.get('source_commit', ''))[:10]}`), each one's MACs "
+             f"counted on the pruned model and its latency relative to the unpruned model "
+             f"timed beside it. Spearman's rho: how well MACs order the device's latencies. At equal MACs (within "
              f"±{c['near']:.0%} of each other, architectures with at least {c['min_neighbours']} "
              f"such): the fastest one's latency over the median one's, the median over "
              f"architectures [10th percentile]; a FLOPs-driven search cannot tell these apart, a "
