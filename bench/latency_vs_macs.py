@@ -5,8 +5,8 @@ FLOPs-driven one on a device (issue 12 asks why the latency GA does not pull fur
     python -m bench.latency_vs_macs --smoke   # on the smoke result of bench.predictor_accuracy
 
 It measures nothing itself: it takes the fresh random architectures `bench.predictor_accuracy`
-measured for `predictor eval` (each relative to the unpruned model timed beside it), counts each
-one's MACs, and asks two things per model and device:
+measured for `predictor eval` (each relative to the unpruned model timed beside it), takes each
+one's MACs from the predictor's layer table, and asks two things per model and device:
 - rank: Spearman's rho of MACs and latency (1: MACs order the architectures as the device does);
 - room at equal MACs: among architectures within ±5% of each other's MACs, how much faster the
   fastest runs than the median one. A FLOPs-driven search cannot tell them apart; a latency-driven
@@ -26,20 +26,22 @@ MIN_NEIGHBOURS = 3   # an architecture with fewer equals (itself included) is no
 
 
 def macs_of(model_ref: str, input_shape, genomes: list[dict]) -> tuple[int, list[int]]:
-    """The unpruned model's MACs and each genome's, counted on the pruned model."""
+    """The unpruned model's MACs and each genome's, from the predictor's layer table (conv and
+    linear layers' shapes per genome, checked against real cuts by tests/predictor): no model
+    is pruned, so hundreds of genomes take milliseconds."""
     import torch
 
     from pipeline.models import build_model
-    from pipeline.progress import progress
-    from pipeline.prune import apply_genome
-    from pipeline.prune.apply import count_params_macs
+    from pipeline.predictor import LayerTable
+    from pipeline.predictor.features import layer_terms
+    from pipeline.prune import SearchSpace
 
     torch.manual_seed(0)
     model = build_model(model_ref, num_classes=10, in_channels=input_shape[1]).eval()
     example = torch.zeros(tuple(input_shape))
-    full = count_params_macs(model, example)[1]
-    return full, [count_params_macs(apply_genome(model, g, example), example)[1]
-                  for g in progress(genomes, desc=f"{model_ref} MACs", unit="arch")]
+    table = LayerTable.from_model(model, SearchSpace.from_model(model, example), example)
+    macs = layer_terms(table, [{}, *genomes])["macs"].sum(axis=1) * 1e6   # {}: every channel
+    return int(round(macs[0])), [int(round(m)) for m in macs[1:]]
 
 
 def room(macs, latency) -> dict:
