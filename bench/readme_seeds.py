@@ -39,8 +39,9 @@ def seeds_section(r: dict) -> list[str]:
     for model, profiles in aggregate(r["per_seed"]).items():
         for profile, methods in profiles.items():
             lines += [f"### {model} on {profile}", ""] + _provenance(r, model, profile) + [
-                      "| method | fastest p50 ms within 1 pt | speedup | acc at budget | "
-                      "latency GA / this | what it shows |", "|---|---|---|---|---|---|"]
+                      "| method | fastest p50 ms within 1 pt | speedup | its MACs (M) | "
+                      "acc at budget | latency GA / this | what it shows |",
+                      "|---|---|---|---|---|---|---|"]
             for method, m in methods.items():
                 rng = m["fastest_p50_range"]
                 ratio = m["ga_over_this_median"]
@@ -58,8 +59,9 @@ def seeds_section(r: dict) -> list[str]:
                     f"| {method} | {_f(m['fastest_p50_median'])} "
                     f"{'[' + _f(rng[0]) + '-' + _f(rng[1]) + ']' if rng else ''}{kept} | "
                     f"{_f(m['speedup_median'], '{:.2f}x')} | "
+                    f"{_f(m['macs_median'] and m['macs_median'] / 1e6, '{:.2f}')} | "
                     f"{_f(m['budget_accuracy_median'], '{:.2%}')} | {_f(ratio)} | {say} |")
-            lines += ["", verdict(methods), ""]
+            lines += ["", verdict(methods), ""] + split_by_macs(methods)
     return lines
 
 
@@ -88,14 +90,20 @@ def _test_images(r: dict) -> str:
 TIE = 0.005
 
 
+def _fastest(c: dict) -> float | None:
+    """A method's median fastest file within 1 point; none where it kept one in no seed."""
+    return None if c.get("within") == 0 else c.get("fastest_p50_median")
+
+
+def _others(methods: dict) -> dict:
+    return {m: _fastest(c) for m, c in methods.items()
+            if m != "latency-ga" and _fastest(c) is not None}
+
+
 def verdict(methods: dict) -> str:
     """One plain sentence per cell: does the latency GA have the fastest file within 1 point?"""
-    def fastest(c: dict):   # a method that kept a file within 1 point in no seed has none
-        return None if c.get("within") == 0 else c.get("fastest_p50_median")
-
-    ours = fastest(methods.get("latency-ga", {}))
-    others = {m: fastest(c) for m, c in methods.items()
-              if m != "latency-ga" and fastest(c) is not None}
+    ours = _fastest(methods.get("latency-ga", {}))
+    others = _others(methods)
     if ours is None:
         return ("**The latency GA loses this cell**: it kept no file within 1 point"
                 + (f"; {', '.join(sorted(others))} did." if others else
@@ -115,6 +123,26 @@ def verdict(methods: dict) -> str:
                 f"{1 - ours / others[best]:.1%} faster).")
     return (f"**The latency GA loses this cell**: {best}'s file within 1 point is faster "
             f"({others[best]:.3f} against {ours:.3f} ms, medians over seeds).")
+
+
+def split_by_macs(methods: dict) -> list[str]:
+    """Where the latency GA's difference from the fastest other method comes from, per seed:
+    its file's MACs over theirs (the accuracy side: how far each search cut and stayed within
+    the line) and its latency per MAC over theirs (the device side, what measuring can buy)."""
+    others = _others(methods)
+    if not others or _fastest(methods.get("latency-ga", {})) is None:
+        return []
+    best = min(others, key=others.get)
+    c = methods[best]
+    if c.get("ga_macs_over_this_median") is None:
+        return []
+    def ratio(key: str) -> str:
+        lo, hi = c[f"{key}_range"]
+        return f"{c[f'{key}_median']:.3f}x [{lo:.3f}-{hi:.3f}]"
+    return [f"Against {best}, per seed (median [range] over the seeds where both kept a file): "
+            f"the latency GA's file holds {ratio('ga_macs_over_this')} its MACs (the accuracy "
+            f"side) and takes {ratio('ga_per_mac_over_this')} its time per MAC (the device "
+            f"side).", ""]
 
 
 def estimate_section(r: dict) -> list[str]:

@@ -57,7 +57,8 @@ def aggregate(per_seed: dict) -> dict:
                 for method, m in sc["methods"].items():
                     cell = out.setdefault(model, {}).setdefault(profile, {}).setdefault(
                         method, {"fastest_p50": [], "speedup": [], "budget_accuracy": [],
-                                 "ga_over_this": [], "seeds": [], "within": 0})
+                                 "ga_over_this": [], "macs": [], "ga_macs_over_this": [],
+                                 "ga_per_mac_over_this": [], "seeds": [], "within": 0})
                     best = m["best_within_1pt"]
                     cell["seeds"].append(seed)
                     cell["within"] += best is not None
@@ -67,10 +68,19 @@ def aggregate(per_seed: dict) -> dict:
                     cell["budget_accuracy"].append(budget_accuracy(m["points"], base))
                     cell["ga_over_this"].append(
                         ratio_over_rounds(ours["latency_ms"], best["latency_ms"])["median"])
+                    # MACs split a latency ratio into the accuracy side (how far each search
+                    # could cut and stay within the line) and the device side (time per MAC)
+                    cell["macs"].append(best.get("macs"))
+                    macs = (ours["macs"] / best["macs"] if ours.get("macs") and best.get("macs")
+                            else None)
+                    cell["ga_macs_over_this"].append(macs)
+                    cell["ga_per_mac_over_this"].append(
+                        macs and cell["ga_over_this"][-1] / macs)
     for model in out.values():
         for profile in model.values():
             for cell in profile.values():
-                for key in ("fastest_p50", "speedup", "budget_accuracy", "ga_over_this"):
+                for key in ("fastest_p50", "speedup", "budget_accuracy", "ga_over_this", "macs",
+                            "ga_macs_over_this", "ga_per_mac_over_this"):
                     vals = [v for v in cell[key] if v is not None]
                     cell[f"{key}_median"] = statistics.median(vals) if vals else None
                     cell[f"{key}_range"] = [min(vals), max(vals)] if vals else None

@@ -184,3 +184,28 @@ def test_the_val5k_run_is_the_fashion_run_with_the_finish_judged_on_unused_image
     assert (cfg.data.limit, cfg.data.val_images, cfg.search.val_subset) == (6000, 5000, 1000)
     # its own settings: a run of it never keeps, or replaces, the fashion-mnist grid's cells
     assert search_seeds.kept_cells({"config": plain, "per_seed": {}}, val5k, [0]) == {}
+
+
+def test_macs_split_a_latency_ratio_into_the_accuracy_side_and_the_device_side():
+    from bench.readme_seeds import split_by_macs
+    from bench.search_seeds import aggregate
+
+    def seed(ours, other):   # (p50 ms, MACs) of each method's file within 1 point
+        lat = lambda ms: {"p50": ms, "rounds_p50": [ms, ms, ms]}  # noqa: E731
+        best = lambda f: {"latency_ms": lat(f[0]), "speedup": 0.6 / f[0], "macs": f[1]}  # noqa: E731
+        return {"m": {"profiles": {"p": {"baseline": {"latency_ms": lat(0.6)}, "methods": {
+            "latency-ga": {"best_within_1pt": best(ours), "points": []},
+            "flops-ga-r8": {"best_within_1pt": best(other), "points": []}}}}}}
+
+    # seed 0: 10% fewer MACs but 1.1x the time per MAC, so 0.99x the latency; seed 1: the same file
+    cells = aggregate({0: seed((0.198, 9e6), (0.2, 10e6)), 1: seed((0.2, 10e6), (0.2, 10e6))})
+    other = cells["m"]["p"]["flops-ga-r8"]
+    assert other["ga_macs_over_this"] == pytest.approx([0.9, 1.0])
+    assert other["ga_per_mac_over_this"] == pytest.approx([1.1, 1.0])
+    assert other["macs_median"] == 10e6
+    line = split_by_macs(cells["m"]["p"])[0]
+    assert "flops-ga-r8" in line and "0.950x [0.900-1.000] its MACs" in line
+    assert "1.050x [1.000-1.100] its time per MAC" in line
+    # no MACs stored (older results): nothing said rather than a made-up split
+    other["ga_macs_over_this_median"] = None
+    assert split_by_macs(cells["m"]["p"]) == []
