@@ -128,7 +128,8 @@ def verdict(methods: dict) -> str:
 def split_by_macs(methods: dict) -> list[str]:
     """Where the latency GA's difference from the fastest other method comes from, per seed:
     its file's MACs over theirs (the accuracy side: how far each search cut and stayed within
-    the line) and its latency per MAC over theirs (the device side, what measuring can buy)."""
+    the line) and how fast each runs for its MACs (the device side, what measuring can buy;
+    bench.search_seeds.latency_at_macs)."""
     others = _others(methods)
     if not others or _fastest(methods.get("latency-ga", {})) is None:
         return []
@@ -139,10 +140,12 @@ def split_by_macs(methods: dict) -> list[str]:
     def ratio(key: str) -> str:
         lo, hi = c[f"{key}_range"]
         return f"{c[f'{key}_median']:.3f}x [{lo:.3f}-{hi:.3f}]"
-    return [f"Against {best}, per seed (median [range] over the seeds where both kept a file): "
-            f"the latency GA's file holds {ratio('ga_macs_over_this')} its MACs (the accuracy "
-            f"side) and takes {ratio('ga_per_mac_over_this')} its time per MAC (the device "
-            f"side).", ""]
+    return [f"Where the difference from {best} comes from, per seed (median [range] over the "
+            f"seeds where both kept a file): the latency GA's file holds "
+            f"{ratio('ga_macs_over_this')} its MACs (the accuracy side), and for its MACs it runs "
+            f"{ratio('ga_device_over_this')} as long as {best}'s does for theirs (the device "
+            f"side: each file's p50 over a straight line of p50 on MACs fitted to every file "
+            f"measured in that seed).", ""]
 
 
 def estimate_section(r: dict) -> list[str]:

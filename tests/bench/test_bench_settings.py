@@ -190,22 +190,27 @@ def test_macs_split_a_latency_ratio_into_the_accuracy_side_and_the_device_side()
     from bench.readme_seeds import split_by_macs
     from bench.search_seeds import aggregate
 
-    def seed(ours, other):   # (p50 ms, MACs) of each method's file within 1 point
-        lat = lambda ms: {"p50": ms, "rounds_p50": [ms, ms, ms]}  # noqa: E731
-        best = lambda f: {"latency_ms": lat(f[0]), "speedup": 0.6 / f[0], "macs": f[1]}  # noqa: E731
-        return {"m": {"profiles": {"p": {"baseline": {"latency_ms": lat(0.6)}, "methods": {
-            "latency-ga": {"best_within_1pt": best(ours), "points": []},
-            "flops-ga-r8": {"best_within_1pt": best(other), "points": []}}}}}}
+    def f(macs_m, ms):
+        return {"key": f"{macs_m}-{ms}", "macs": macs_m * 1e6, "speedup": 0.6 / ms,
+                "accuracy_test": 0.9,
+                "latency_ms": {"p50": ms, "rounds_p50": [ms, ms, ms]}}
 
-    # seed 0: 10% fewer MACs but 1.1x the time per MAC, so 0.99x the latency; seed 1: the same file
-    cells = aggregate({0: seed((0.198, 9e6), (0.2, 10e6)), 1: seed((0.2, 10e6), (0.2, 10e6))})
+    def seed(ours, other):   # every other file on the line p50 = 0.05 + 0.015 ms per MMAC
+        line = [f(5, 0.125), f(20, 0.35)]
+        return {"m": {"profiles": {"p": {"baseline": {"latency_ms": f(40, 0.65)["latency_ms"]},
+                "methods": {"latency-ga": {"best_within_1pt": ours, "points": []},
+                            "flops-ga-r8": {"best_within_1pt": other, "points": line}}}}}}
+
+    # seed 0: both on the line, the latency GA's with 10% fewer MACs (the accuracy side only);
+    # seed 1: the same MACs, the GA's 5% under the line and theirs 5% over (the device side only)
+    cells = aggregate({0: seed(f(9, 0.185), f(10, 0.2)), 1: seed(f(10, 0.19), f(10, 0.21))})
     other = cells["m"]["p"]["flops-ga-r8"]
     assert other["ga_macs_over_this"] == pytest.approx([0.9, 1.0])
-    assert other["ga_per_mac_over_this"] == pytest.approx([1.1, 1.0])
+    assert other["ga_device_over_this"] == pytest.approx([1.0, 0.95 / 1.05])
     assert other["macs_median"] == 10e6
     line = split_by_macs(cells["m"]["p"])[0]
     assert "flops-ga-r8" in line and "0.950x [0.900-1.000] its MACs" in line
-    assert "1.050x [1.000-1.100] its time per MAC" in line
+    assert "0.952x [0.905-1.000] as long as" in line
     # no MACs stored (older results): nothing said rather than a made-up split
     other["ga_macs_over_this_median"] = None
     assert split_by_macs(cells["m"]["p"]) == []
