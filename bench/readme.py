@@ -291,9 +291,11 @@ def write_readme(smoke: bool = False) -> Path:
         lines += macs_section(macs)
 
     for data in ("fashion_mnist", "fashion_mnist_val5k", "digits"):
-        seeds = read_result(f"search_seeds_{data}", smoke)
-        if seeds:
-            lines += seeds_section(seeds)
+        variants = sorted(p.stem for p in results_dir(smoke).glob(f"search_seeds_{data}__*.json"))
+        for name in [f"search_seeds_{data}", *variants]:   # the product's GA, then variants
+            seeds = read_result(name, smoke)
+            if seeds:
+                lines += seeds_section(seeds)
         rank = read_result(f"estimate_rank_{data}", smoke)
         if rank:
             lines += estimate_section(rank)

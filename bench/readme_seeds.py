@@ -19,7 +19,9 @@ def _samples(samples) -> str:
 def seeds_section(r: dict) -> list[str]:
     c = r["config"]
     data = r["data"]
-    lines = [f"## Search quality over seeds: {data}", "",
+    variant = c.get("latency_ga_overrides") or []
+    lines = [f"## Search quality over seeds: {data}"
+             + (f", latency GA with `{' '.join(variant)}`" if variant else ""), "",
              f"Seeds {sorted(int(s) for s in r['per_seed'])}; data overrides "
              f"`{' '.join(c.get('data_overrides') or []) or 'none'}`; population {c['population']} x "
              f"{c['generations']} generations per GA (latency GA at single-channel granularity), as "

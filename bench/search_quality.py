@@ -40,12 +40,13 @@ SMOKE = {**FULL, "models": ["resnet20-tiny"], "profiles": ["host-ort"], "populat
 SEARCH_OVERRIDES = ["search.sensitivity=false", "search.refine_per_generation=2"]
 
 
-def base_config(model: str, s: dict):
+def base_config(model: str, s: dict, extra: list[str] = ()):
+    """extra: overrides after the bench's own (the latency GA's variant under test)."""
     from pipeline.config import load_config
 
     overrides = [*s.get("data_overrides", []), f"seed={s.get('seed', 0)}",
                  f"model.name={model}", f"search.population={s['population']}",
-                 f"search.generations={s['generations']}", *SEARCH_OVERRIDES]
+                 f"search.generations={s['generations']}", *SEARCH_OVERRIDES, *extra]
     if s["train_epochs"]:
         overrides.append(f"train.epochs={s['train_epochs']}")
     if s.get("supernet_epochs") is not None:
@@ -118,7 +119,8 @@ def bench_model(model: str, s: dict, smoke: bool) -> dict:
         with open_device(profile, cache=cache) as device:
             # The latency GA at single-channel granularity (the product's default): the
             # device's staircase is for the search to find, not a bound set beforehand.
-            latency = qm.run_ga("latency-ga", qm.search_config(cfg, "device", 1),
+            variant = base_config(model, s, s.get("latency_ga_overrides", []))
+            latency = qm.run_ga("latency-ga", qm.search_config(variant, "device", 1),
                                 profile, device, inputs, work / f"latency-{name}", **ga_args)
             status(f"[{model}] random search: latency of {len(rand_evals)} files on {name}")
             rand = qm.random_search(rand_evaluator, rand_evals, device, base_info, rand_s,

@@ -4,6 +4,10 @@
     python -m bench.search_seeds --data fashion-mnist --seeds 0 --models resnet20 --profiles host-ort
     python -m bench.search_seeds --data fashion-mnist-val5k    # the finish judged on 5,000 val images
     python -m bench.search_seeds --smoke
+    python -m bench.search_seeds --data fashion-mnist-val5k --latency-ga search.coarse_generations=3
+
+A run with --latency-ga overrides (the latency GA's variant under test; every other method as
+always) writes a result of its own, search_seeds_<data>__<overrides>.json.
 
 A run of some models, profiles or seeds adds its cells to the last result of the same settings
 (bench/results/search_seeds_<data>.json); the others stay, each with the commit it was
@@ -18,6 +22,7 @@ file within 1 point (test split), and the best test accuracy at a fixed latency 
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import time
 
@@ -123,9 +128,10 @@ FINISH = {"fashion-mnist": BINDING, "fashion-mnist-val5k": BINDING}
 
 
 def settings(data: str, smoke: bool, models=None, profiles=None,
-             recover_steps: int | None = None) -> dict:
+             recover_steps: int | None = None, latency_ga: list[str] = ()) -> dict:
     """The search bench's settings for `data`, with the command line's choices applied."""
-    s = dict(sq.SMOKE if smoke else sq.FULL, data_overrides=DATA[data])
+    s = dict(sq.SMOKE if smoke else sq.FULL, data_overrides=DATA[data],
+             latency_ga_overrides=list(latency_ga))
     if not smoke:
         s["recover_steps"] = recover_steps or RECOVER_STEPS.get(data, s["recover_steps"])
         s.update(FINISH.get(data, {}))
@@ -138,7 +144,16 @@ def settings(data: str, smoke: bool, models=None, profiles=None,
 
 # Settings two runs must share for their cells to sit in one table.
 COMPARABLE = ("data_overrides", "population", "generations", "recover_steps", "rounds",
-              "per_method", "pick", "full_test")
+              "per_method", "pick", "full_test", "latency_ga_overrides")
+
+
+def result_name(data: str, latency_ga: list[str] = ()) -> str:
+    """search_seeds_<data>, and __<overrides> for a variant of the latency GA."""
+    name = f"search_seeds_{data.replace('-', '_')}"
+    if latency_ga:
+        name += "__" + "_".join(re.sub(r"[^A-Za-z0-9]+", "_", o.removeprefix("search."))
+                                for o in latency_ga)
+    return name
 
 
 def kept_cells(last: dict | None, s: dict, seeds: list[int]) -> dict:
@@ -149,7 +164,9 @@ def kept_cells(last: dict | None, s: dict, seeds: list[int]) -> dict:
     or one profile adds to the table instead of replacing it."""
     if not last:
         return {}
-    if any(last.get("config", {}).get(k) != s.get(k) for k in COMPARABLE):
+    # results from before the latency GA could be varied ran it as the product does: no overrides
+    was, now = ({"latency_ga_overrides": [], **c} for c in (last.get("config", {}), s))
+    if any(was.get(k) != now.get(k) for k in COMPARABLE):
         status("search_seeds: the last result ran other settings; its cells are not kept")
         return {}
     kept: dict = {}
@@ -178,9 +195,9 @@ def merged(per_seed: dict, kept: dict) -> dict:
 
 
 def run(data: str, seeds: list[int], smoke: bool, models=None, profiles=None,
-        recover_steps: int | None = None) -> dict:
-    s = settings(data, smoke, models, profiles, recover_steps)
-    name = f"search_seeds_{data.replace('-', '_')}"
+        recover_steps: int | None = None, latency_ga: list[str] = ()) -> dict:
+    s = settings(data, smoke, models, profiles, recover_steps, latency_ga)
+    name = result_name(data, latency_ga)
     kept = kept_cells(read_result(name, smoke), s, seeds) if (models or profiles) else {}
     start = time.perf_counter()
     per_seed: dict = {}
@@ -212,9 +229,11 @@ def main(argv=None) -> int:
     parser.add_argument("--models", nargs="*")
     parser.add_argument("--profiles", nargs="*")
     parser.add_argument("--recover-steps", type=int, help="KD steps of each candidate's recovery")
+    parser.add_argument("--latency-ga", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="config overrides of the latency GA alone (a variant under test)")
     args = parser.parse_args(argv)
     summary = run(args.data, args.seeds, args.smoke, args.models, args.profiles,
-                  args.recover_steps)
+                  args.recover_steps, args.latency_ga)
     for model, profiles in summary.items():
         for profile, methods in profiles.items():
             for method, c in methods.items():

@@ -73,6 +73,8 @@ class SearchConfig:
     snap_share: float = 0.5          # with finer genes than the profile's round_to hint: share
                                      # of mutations snapped to multiples of it (0: never), and
                                      # the initial uniform individuals are snapped too
+    coarse_generations: int = 0      # with finer genes than that hint: the first generations
+                                     # propose only architectures on its multiples
     supernet_epochs: int = 4         # >0: first train one set of weights for every width
                                      # (pipeline/supernet); step 1 prunes those instead
     supernet_lr: float = 0.05
@@ -222,6 +224,8 @@ def _validate(cfg: Config) -> None:
         (cfg.search.front_audit >= -1,
          "search.front_audit must be -1 (the whole front) or a count >= 0"),
         (0 <= cfg.search.snap_share <= 1, "search.snap_share must be a fraction in [0, 1]"),
+        (cfg.search.coarse_generations >= 0,
+         "search.coarse_generations must be >= 0 (0: every generation at the genes' granularity)"),
         (cfg.search.generations >= 1, "search.generations must be at least 1"),
         (cfg.search.supernet_epochs >= 0, "search.supernet_epochs must be >= 0 (0: no supernet)"),
         (cfg.search.supernet_lr > 0, "search.supernet_lr must be positive"),

@@ -50,6 +50,8 @@ HELP = {
     "search.round_to": (">= 0", "channel counts in multiples of this; 0: the profile's"),
     "search.snap_share": ("[0, 1]", "with finer genes than the profile's round_to: share of "
                           "mutations snapped to its multiples, and snapped uniform seeds; 0: off"),
+    "search.coarse_generations": (">= 0", "with finer genes than the profile's round_to: the "
+                                  "first generations propose only its multiples; 0: off"),
     "search.budget_ms": (">= 0", "latency budget in ms; 0: none"),
     "search.max_drop": (">= 0", "largest accuracy drop allowed (0.01 = 1 point); 0: none"),
     "search.calib_batches": (">= 1", "batches that re-calibrate batch norm after a cut"),

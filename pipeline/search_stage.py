@@ -110,7 +110,8 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
         scores = sens.sensitivity_scores(rows)
 
     # Finer genes than the device's SIMD hint: seeds and part of the mutations on its steps.
-    align = profile.round_to if sc.snap_share > 0 and space.round_to < profile.round_to else 1
+    pulled = sc.snap_share > 0 or sc.coarse_generations > 0
+    align = profile.round_to if pulled and space.round_to < profile.round_to else 1
     genes = GeneSpace.from_space(space, min_keep=sc.min_keep, bounds=bounds, align=align)
     objectives = Objectives(mode=sc.mode, baseline=Baseline(baseline["accuracy"],
                             baseline["latency"], baseline["params"]),
@@ -135,7 +136,7 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
         evaluator.latency_model = link.latency_model
     search = GeneticSearch(genes, objectives, sc.population, sc.generations, cfg.seed,
                            refine_per_generation=sc.refine_per_generation,
-                           snap_share=sc.snap_share,
+                           snap_share=sc.snap_share, coarse_generations=sc.coarse_generations,
                            offspring=sc.population * sc.screen_factor,
                            screen=SurrogateScreen(genes, seed=cfg.seed,
                                                   latency_model=link and link.latency_model))

@@ -110,11 +110,15 @@ def aligned_mutation(genes: GeneSpace, share: float):
 class GeneticSearch:
     def __init__(self, genes: GeneSpace, objectives: Objectives, population: int,
                  generations: int, seed: int, refine_per_generation: int = 0,
-                 offspring: int = 0, screen: Callable | None = None, snap_share: float = 0.0):
+                 offspring: int = 0, screen: Callable | None = None, snap_share: float = 0.0,
+                 coarse_generations: int = 0):
         """offspring: architectures proposed per generation (0: the population); with more
         proposals than the population, `screen(genomes, evaluated, k)` picks the k evaluated.
-        snap_share: share of mutated individuals snapped to genes.align (aligned_mutation)."""
+        snap_share: share of mutated individuals snapped to genes.align (aligned_mutation).
+        coarse_generations: generations whose every proposal is snapped whole to genes.align
+        before it is screened or measured; the later ones search every channel count."""
         self.snap_share = snap_share
+        self.coarse_generations = coarse_generations
         self.genes, self.objectives = genes, objectives
         self.population, self.generations, self.seed = population, generations, seed
         self.refine_per_generation = refine_per_generation
@@ -156,6 +160,18 @@ class GeneticSearch:
             kw["G"] = np.array([self.objectives.G(e) for e in evs], dtype=float)
         Evaluator(skip_already_evaluated=False).eval(StaticProblem(problem, **kw), pop)
 
+    def _coarse(self, pop, X):
+        """Every proposal on the device's steps, duplicates dropped. Why: at single-channel
+        granularity a few dozen measurements cover a space ~align^genes times the grid's, and
+        crossover leaves counts one over a step (9, 17), which run a whole step slower; on the
+        grid first, the search spends its early measurements where a coarse search would."""
+        X = np.stack([self.genes.aligned(x) for x in X])
+        _, first = np.unique(X, axis=0, return_index=True)
+        keep = np.sort(first)
+        pop = pop[keep]
+        pop.set("X", X[keep].astype(float))
+        return pop, X[keep]
+
     def _screen(self, pop, X, seen: dict):
         """Keep the population's worth of proposals the screen rates best; new ones first."""
         from pipeline.search.records import genome_key
@@ -183,6 +199,8 @@ class GeneticSearch:
             if pop is None or len(pop) == 0:
                 break  # the space is exhausted: no new architecture left to try
             X = np.asarray(pop.get("X")).round().astype(int)
+            if gen < self.coarse_generations and self.genes.align > 1:
+                pop, X = self._coarse(pop, X)
             self.proposed += len(X)
             predictions = {}
             if gen > 0 and self.screen is not None and len(X) > self.population:

@@ -214,3 +214,28 @@ def test_macs_split_a_latency_ratio_into_the_accuracy_side_and_the_device_side()
     # no MACs stored (older results): nothing said rather than a made-up split
     other["ga_macs_over_this_median"] = None
     assert split_by_macs(cells["m"]["p"]) == []
+
+
+def test_a_latency_ga_variant_writes_its_own_result_and_keeps_the_products_cells_apart():
+    from bench import search_seeds
+
+    plain = search_seeds.settings("fashion-mnist-val5k", False)
+    variant = search_seeds.settings("fashion-mnist-val5k", False,
+                                    latency_ga=["search.coarse_generations=3"])
+    assert search_seeds.result_name("fashion-mnist-val5k") == "search_seeds_fashion_mnist_val5k"
+    assert search_seeds.result_name("fashion-mnist-val5k", variant["latency_ga_overrides"]) == \
+        "search_seeds_fashion_mnist_val5k__coarse_generations_3"
+    # a result written before variants existed ran the product's GA: its cells stay with plain
+    older = {"config": {k: v for k, v in plain.items() if k != "latency_ga_overrides"},
+             "per_seed": {"0": {"m": {"profiles": {"p": {"methods": {}}}}}}}
+    assert search_seeds.kept_cells(older, plain, seeds=[1])
+    assert search_seeds.kept_cells(older, variant, seeds=[1]) == {}
+
+
+def test_the_variant_reaches_the_latency_ga_alone():
+    from bench.search_quality import base_config
+
+    s = {"population": 8, "generations": 5, "train_epochs": None}
+    cfg = base_config("resnet20", s, ["search.coarse_generations=3"])
+    assert cfg.search.coarse_generations == 3
+    assert base_config("resnet20", s).search.coarse_generations == 0

@@ -13,7 +13,8 @@ from pipeline.search.screening import SurrogateScreen
 from helpers.fake_search import FakeEvaluator, gene_space
 
 
-def search(seed, screen_factor, align=1, snap_share=0.0, population=12, generations=12):
+def search(seed, screen_factor, align=1, snap_share=0.0, population=12, generations=12,
+           coarse=0):
     genes = gene_space(step=1, min_keep=0.0, align=align)
     objectives = Objectives(mode="nsga2", baseline=Baseline(0.99, 2.0, 12800))
     init = initial_population(genes, population, np.random.default_rng(seed), 0.0)
@@ -21,7 +22,7 @@ def search(seed, screen_factor, align=1, snap_share=0.0, population=12, generati
     ga = GeneticSearch(genes, objectives, population=population, generations=generations,
                        seed=seed, offspring=population * screen_factor,
                        screen=SurrogateScreen(genes, seed=seed) if screen_factor > 1 else None,
-                       snap_share=snap_share)
+                       snap_share=snap_share, coarse_generations=coarse)
     evals = ga.run(fake.evaluate, None, init)
     return non_dominated(evals, objectives), evals, fake
 
@@ -64,6 +65,20 @@ def test_a_small_budget_reaches_the_steps_when_mutation_snaps_to_the_simd_hint()
     snapped = [on_steps(search(s, 4, align=8, snap_share=0.5, population=8, generations=5)[0])
                for s in range(3)]
     assert min(snapped) >= 0.75 and np.median(snapped) > np.median(plain), (plain, snapped)
+
+
+def test_coarse_generations_measure_only_the_grid_then_every_count():
+    _, evals, fake = search(0, 4, align=8, population=8, generations=5, coarse=3)
+
+    def on_grid(e):
+        return all(c % 8 == 0 or c < 4 for c in e.channels.values())
+
+    early = [e for e in evals if e.generation < 3]
+    assert early and all(on_grid(e) for e in early)
+    assert any(not on_grid(e) for e in evals if e.generation >= 3)   # then per channel
+    assert fake.calls == len(evals) == len({e.key for e in evals})   # snapped twins measured once
+    again = search(0, 4, align=8, population=8, generations=5, coarse=3)[1]
+    assert [e.key for e in again] == [e.key for e in evals]          # resume replays it exactly
 
 
 def test_aligned_moves_to_the_nearest_multiple_within_bounds_and_keeps_tiny_counts():
