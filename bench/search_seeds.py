@@ -98,11 +98,10 @@ def aggregate(per_seed: dict) -> dict:
                     # could cut and stay within the line) and the device side (how fast each
                     # file runs for its MACs)
                     cell["macs"].append(best.get("macs"))
-                    both = at_macs(ours) is not None and at_macs(best) is not None
-                    cell["ga_macs_over_this"].append(
-                        ours["macs"] / best["macs"] if both else None)
-                    cell["ga_device_over_this"].append(
-                        at_macs(ours) / at_macs(best) if both else None)
+                    mine, theirs = at_macs(ours), at_macs(best)
+                    both = mine is not None and theirs is not None
+                    cell["ga_macs_over_this"].append(ours["macs"] / best["macs"] if both else None)
+                    cell["ga_device_over_this"].append(mine / theirs if both else None)
     for model in out.values():
         for profile in model.values():
             for cell in profile.values():
@@ -232,6 +231,14 @@ def main(argv=None) -> int:
     parser.add_argument("--latency-ga", nargs="*", default=[], metavar="KEY=VALUE",
                         help="config overrides of the latency GA alone (a variant under test)")
     args = parser.parse_args(argv)
+    if args.latency_ga:   # a typo fails here, in one line, not after an hour of baselines
+        from pipeline.config import load_config
+        from pipeline.errors import UserError
+
+        try:
+            load_config(overrides=args.latency_ga)
+        except UserError as exc:
+            parser.error(f"--latency-ga: {exc}")
     summary = run(args.data, args.seeds, args.smoke, args.models, args.profiles,
                   args.recover_steps, args.latency_ga)
     for model, profiles in summary.items():

@@ -239,3 +239,13 @@ def test_the_variant_reaches_the_latency_ga_alone():
     cfg = base_config("resnet20", s, ["search.coarse_generations=3"])
     assert cfg.search.coarse_generations == 3
     assert base_config("resnet20", s).search.coarse_generations == 0
+
+
+def test_a_mistyped_latency_ga_override_stops_before_any_work_in_one_line(capsys):
+    from bench import search_seeds
+
+    with pytest.raises(SystemExit) as stop:
+        search_seeds.main(["--data", "fashion-mnist-val5k", "--latency-ga", "search.coarse=3"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "--latency-ga" in err[-1] and "search.coarse" in err[-1] and "Traceback" not in "".join(err)
