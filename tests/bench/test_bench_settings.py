@@ -58,6 +58,7 @@ def test_recovery_steps_follow_the_data_set_unless_the_command_line_says():
     assert search_seeds.settings("fashion-mnist", False, recover_steps=50)["recover_steps"] == 50
     digits = search_seeds.settings("digits", False, models=["m"], profiles=["p"])
     assert digits["recover_steps"] < 600 and (digits["models"], digits["profiles"]) == (["m"], ["p"])
+    assert digits["pick"] == "bisect"   # the product's finish, as on Fashion-MNIST
     assert criteria_blend.settings(False, "fashion-mnist")["recover_steps"] == 100
     assert criteria_blend.settings(False, "digits")["recover_steps"] == 40
     custom = criteria_blend.settings(False, "digits", models=["m"], seeds=2, recover_steps=7)
