@@ -102,29 +102,75 @@ def _others(methods: dict) -> dict:
             if m != "latency-ga" and _fastest(c) is not None}
 
 
-def verdict(methods: dict) -> str:
-    """One plain sentence per cell: does the latency GA have the fastest file within 1 point?"""
+def outcome(methods: dict) -> tuple[str, str | None, float | None, float | None]:
+    """(word, best other method, the latency GA's median, that method's median) for a cell:
+    word is "wins", "ties" or "loses"."""
     ours = _fastest(methods.get("latency-ga", {}))
     others = _others(methods)
+    best = min(others, key=others.get) if others else None
+    theirs = others.get(best)
     if ours is None:
-        return ("**The latency GA loses this cell**: it kept no file within 1 point"
-                + (f"; {', '.join(sorted(others))} did." if others else
-                   ", nor did any other method."))
-    if not others:
-        return "**The latency GA wins this cell**: no other method kept a file within 1 point."
-    best = min(others, key=others.get)
+        return "loses", best, None, theirs
+    if best is None:
+        return "wins", None, ours, None
     # medians closer than the interleaved measurement resolves (often the same file, shared
     # by every GA's initial population) are a tie, neither a win nor a loss
-    if abs(ours / others[best] - 1) < TIE:
+    if abs(ours / theirs - 1) < TIE:
+        return "ties", best, ours, theirs
+    return ("wins" if ours < theirs else "loses"), best, ours, theirs
+
+
+def verdict(methods: dict) -> str:
+    """One plain sentence per cell: does the latency GA have the fastest file within 1 point?"""
+    word, best, ours, theirs = outcome(methods)
+    if ours is None:
+        return ("**The latency GA loses this cell**: it kept no file within 1 point"
+                + (f"; {', '.join(sorted(_others(methods)))} did." if best else
+                   ", nor did any other method."))
+    if best is None:
+        return "**The latency GA wins this cell**: no other method kept a file within 1 point."
+    if word == "ties":
         return (f"**The latency GA ties this cell, not a win**: {best}'s file within 1 point "
-                f"runs {others[best]:.4f} against its {ours:.4f} ms (medians over seeds, "
+                f"runs {theirs:.4f} against its {ours:.4f} ms (medians over seeds, "
                 f"within {TIE:.1%}).")
-    if ours < others[best]:
+    if word == "wins":
         return (f"**The latency GA wins this cell**: its file within 1 point is the fastest, "
-                f"{ours:.3f} against {best}'s {others[best]:.3f} ms (medians over seeds, "
-                f"{1 - ours / others[best]:.1%} faster).")
+                f"{ours:.3f} against {best}'s {theirs:.3f} ms (medians over seeds, "
+                f"{1 - ours / theirs:.1%} faster).")
     return (f"**The latency GA loses this cell**: {best}'s file within 1 point is faster "
-            f"({others[best]:.3f} against {ours:.3f} ms, medians over seeds).")
+            f"({theirs:.3f} against {ours:.3f} ms, medians over seeds).")
+
+
+def seeds_headline(results: list[dict]) -> list[str]:
+    """Every cell of the search benches over seeds (the product's latency GA, not variants),
+    in one table: the latency GA's fastest file within 1 point against the fastest other
+    method's, losses headlined as plainly as wins."""
+    from bench.search_seeds import aggregate
+
+    rows, tally = [], {"wins": 0, "ties": 0, "loses": 0}
+    for r in results:
+        for model, profiles in aggregate(r["per_seed"]).items():
+            for profile, methods in profiles.items():
+                word, best, ours, theirs = outcome(methods)
+                tally[word] += 1
+                ga = methods.get("latency-ga", {})
+                rng = ga.get("fastest_p50_range")
+                ratio = f"{ours / theirs:.2f}" if ours and theirs else "-"
+                rows.append(f"| {r['data']} | {model} | {profile} | {len(ga.get('seeds', []))} | "
+                            f"{_f(ours)} {'[' + _f(rng[0]) + '-' + _f(rng[1]) + ']' if rng else ''}"
+                            f" | {best or '-'} | {_f(theirs)} | {ratio} | **{word}** |")
+    if not rows:
+        return []
+    return ["## Headline: the fastest file within 1 point, over seeds", "",
+            "Every cell of the `python -m bench.search_seeds` sections below: the latency GA's "
+            "fastest file within 1 point of the baseline (test split), median over seeds "
+            "[range], against the fastest other method's median (FLOPs GA round 8 and round 1, "
+            "random, uniform L1, torch-pruning global; equal device measurements and training "
+            "steps, the same finish). Ties: medians within "
+            f"{TIE:.1%}. The latency GA wins {tally['wins']}, ties {tally['ties']} and loses "
+            f"{tally['loses']} of {len(rows)} cells.", "",
+            "| data | model | profile | seeds | latency GA p50 ms | fastest other | its p50 ms | "
+            "GA / other | latency GA |", "|---|---|---|---|---|---|---|---|---|", *rows, ""]
 
 
 def split_by_macs(methods: dict) -> list[str]:

@@ -250,3 +250,26 @@ def test_a_mistyped_latency_ga_override_stops_before_any_work_in_one_line(capsys
     assert stop.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert "--latency-ga" in err[-1] and "search.coarse" in err[-1] and "Traceback" not in "".join(err)
+
+
+def test_the_headline_over_seeds_tallies_every_cell_losses_as_plainly_as_wins():
+    from bench.readme_seeds import seeds_headline
+
+    def seed(**fastest):
+        lat = lambda ms: {"p50": ms, "rounds_p50": [ms, ms, ms]}  # noqa: E731
+        methods = {m.replace("_", "-"): {"best_within_1pt": ms and {"latency_ms": lat(ms),
+                                                                    "speedup": 0.6 / ms},
+                                         "points": []} for m, ms in fastest.items()}
+        return {"profiles": {"p": {"baseline": {"latency_ms": lat(0.6)}, "methods": methods}}}
+
+    won = {"data": "d1", "per_seed": {s: {"m": seed(latency_ga=0.2, flops_ga_r8=0.25)}
+                                      for s in (0, 1, 2)}}
+    lost = {"data": "d2", "per_seed": {s: {"m": seed(latency_ga=0.3, uniform_l1=0.25)}
+                                       for s in (0, 1)}}
+    lines = seeds_headline([won, lost])
+    text = "\n".join(lines)
+    assert "wins 1, ties 0 and loses 1 of 2 cells" in text
+    rows = [line for line in lines if line.startswith(("| d1", "| d2"))]
+    assert rows[0].startswith("| d1 | m | p | 3 | 0.200") and "flops-ga-r8 | 0.250 | 0.80 | **wins**" in rows[0]
+    assert rows[1].startswith("| d2 | m | p | 2 | 0.300") and "uniform-l1 | 0.250 | 1.20 | **loses**" in rows[1]
+    assert seeds_headline([]) == []
