@@ -86,7 +86,7 @@ def test_search_cost_stages_fit_in_the_run(smoke_results):
 
 def test_readme_is_regenerated_with_every_section(smoke_results):
     text = (smoke_results / "README.md").read_text()
-    for heading in ("## Headline", "## 1. Search quality", "## 2. Measurement trust",
+    for heading in ("## One seed on digits", "## 1. Search quality", "## 2. Measurement trust",
                     "## 3. Search cost", "## 4. Export parity", "## Closing note"):
         assert heading in text
     assert "(search_quality.png)" in text and (smoke_results / "search_quality.png").is_file()
