@@ -15,10 +15,6 @@ between methods come from the same rounds. Accuracies are single training runs (
 """
 
 
-# The data sets of bench.search_seeds' results, in the order their sections appear.
-SEEDS_DATA = ("fashion_mnist", "fashion_mnist_val5k", "digits")
-
-
 def _ms(lat) -> str:
     return f"{lat['p50']:.3f} [{lat['p50_min']:.3f}-{lat['p50_max']:.3f}]" if lat else "-"
 
@@ -270,9 +266,10 @@ def write_readme(smoke: bool = False) -> Path:
     run = read_result("run_all", smoke)
     lines = INTRO.splitlines() + [""]
     from bench.readme_seeds import seeds_headline
+    from bench.search_seeds import DATA, result_name
 
-    lines += seeds_headline([r for r in (read_result(f"search_seeds_{data}", smoke)
-                                         for data in SEEDS_DATA) if r])
+    lines += seeds_headline([r for r in (read_result(result_name(data), smoke) for data in DATA)
+                             if r])
     if q:
         lines += headline(q) + quality(q)
     if m:
@@ -298,13 +295,14 @@ def write_readme(smoke: bool = False) -> Path:
     if macs:
         lines += macs_section(macs)
 
-    for data in SEEDS_DATA:
-        variants = sorted(p.stem for p in results_dir(smoke).glob(f"search_seeds_{data}__*.json"))
-        for name in [f"search_seeds_{data}", *variants]:   # the product's GA, then variants
+    for data in DATA:
+        product = result_name(data)
+        variants = sorted(p.stem for p in results_dir(smoke).glob(f"{product}__*.json"))
+        for name in [product, *variants]:   # the product's GA, then variants
             seeds = read_result(name, smoke)
             if seeds:
                 lines += seeds_section(seeds)
-        rank = read_result(f"estimate_rank_{data}", smoke)
+        rank = read_result(f"estimate_rank_{data.replace('-', '_')}", smoke)
         if rank:
             lines += estimate_section(rank)
     from bench.readme_scale import scale_section

@@ -9,6 +9,10 @@ def _f(x, fmt="{:.3f}") -> str:
     return fmt.format(x) if x is not None else "-"
 
 
+def _range(rng) -> str:
+    return f"[{_f(rng[0])}-{_f(rng[1])}]" if rng else ""
+
+
 def _samples(samples) -> str:
     """'2,088 train / 483 val / 429 test' from a result's {split: count}."""
     if not isinstance(samples, dict):
@@ -59,7 +63,7 @@ def seeds_section(r: dict) -> list[str]:
                 kept = "" if m["within"] == seeds else f" ({m['within']} of {seeds} seeds)"
                 lines.append(
                     f"| {method} | {_f(m['fastest_p50_median'])} "
-                    f"{'[' + _f(rng[0]) + '-' + _f(rng[1]) + ']' if rng else ''}{kept} | "
+                    f"{_range(rng)}{kept} | "
                     f"{_f(m['speedup_median'], '{:.2f}x')} | "
                     f"{_f(m['macs_median'] and m['macs_median'] / 1e6, '{:.2f}')} | "
                     f"{_f(m['budget_accuracy_median'], '{:.2%}')} | {_f(ratio)} | {say} |")
@@ -157,7 +161,7 @@ def seeds_headline(results: list[dict]) -> list[str]:
                 rng = ga.get("fastest_p50_range")
                 ratio = f"{ours / theirs:.2f}" if ours and theirs else "-"
                 rows.append(f"| {r['data']} | {model} | {profile} | {len(ga.get('seeds', []))} | "
-                            f"{_f(ours)} {'[' + _f(rng[0]) + '-' + _f(rng[1]) + ']' if rng else ''}"
+                            f"{_f(ours)} {_range(rng)}"
                             f" | {best or '-'} | {_f(theirs)} | {ratio} | **{word}** |")
     if not rows:
         return []

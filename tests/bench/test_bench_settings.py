@@ -273,3 +273,22 @@ def test_the_headline_over_seeds_tallies_every_cell_losses_as_plainly_as_wins():
     assert rows[0].startswith("| d1 | m | p | 3 | 0.200") and "flops-ga-r8 | 0.250 | 0.80 | **wins**" in rows[0]
     assert rows[1].startswith("| d2 | m | p | 2 | 0.300") and "uniform-l1 | 0.250 | 1.20 | **loses**" in rows[1]
     assert seeds_headline([]) == []
+
+
+def test_the_bench_readme_opens_with_every_stored_search_over_seeds_cell(tmp_path, monkeypatch):
+    import shutil
+    from pathlib import Path
+
+    import bench.common
+    from bench.readme import write_readme
+
+    monkeypatch.setattr(bench.common, "SMOKE_DIR", tmp_path)
+    stored = Path(bench.common.RESULTS_DIR) / "search_seeds_digits.json"
+    shutil.copy(stored, tmp_path / "search_seeds_digits.json")   # a real run's result
+    shutil.copy(stored, tmp_path / "search_seeds_digits__coarse_generations_3.json")
+    text = write_readme(smoke=True).read_text()
+    head = text.split("## Search quality over seeds")[0]
+    assert "## Headline: the fastest file within 1 point, over seeds" in head
+    assert "of 4 cells" in head                       # the product's cells, not the variant's
+    assert head.count("| digits |") == 4
+    assert text.count("## Search quality over seeds: digits") == 2   # product, then the variant
