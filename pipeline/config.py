@@ -86,6 +86,9 @@ class SearchConfig:
     val_subset: int = 0              # 0: the whole validation split
     front_finetune_steps: int = 30
     refine_per_generation: int = 2   # step-2 fine-tunes per generation (0 turns step 2 off)
+    line_probes: int = 4             # full recoveries during the search, finding where the
+                                     # 1-point line cuts the front (the last in the last
+                                     # generation); the finish goes on from them. 0: none
     third_objective: str = ""        # "" | params: a third objective, parameter count
     sensitivity: bool = True         # seed the population (and mutation) by layer sensitivity
     sensitivity_bounds: bool = False # also bound genes by it (cuts the space on a cheap estimate)
@@ -109,7 +112,7 @@ class RecoverConfig:
     patience: int = 4
     finetune_epochs: int = 0         # sfp/asrfp: KD epochs after the final cut
     max_drop: float = 0.01           # "fastest within 1 point": allowed validation drop
-    max_candidates: int = 3          # recoveries spent bisecting the front for it
+    max_candidates: int = 3          # recoveries the finish spends on it (after the probes)
     candidate_gap: float = 0.15      # skip members whose search estimate is this far below
 
 
@@ -224,6 +227,8 @@ def _validate(cfg: Config) -> None:
         (cfg.search.front_audit >= -1,
          "search.front_audit must be -1 (the whole front) or a count >= 0"),
         (0 <= cfg.search.snap_share <= 1, "search.snap_share must be a fraction in [0, 1]"),
+        (cfg.search.line_probes >= 0,
+         "search.line_probes must be >= 0 (0: the finish alone looks for the 1-point line)"),
         (cfg.search.coarse_generations >= 0,
          "search.coarse_generations must be >= 0 (0: every generation at the genes' granularity)"),
         (cfg.search.generations >= 1, "search.generations must be at least 1"),

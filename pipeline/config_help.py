@@ -58,6 +58,8 @@ HELP = {
     "search.val_subset": (">= 0", "validation images of the cheap estimate; 0: all"),
     "search.front_finetune_steps": (">= 0", "steps of the short distillation (step 2)"),
     "search.refine_per_generation": (">= 0", "step-2 fine-tunes per generation; 0: off"),
+    "search.line_probes": (">= 0", "full recoveries during the search placing the 1-point "
+                           "line (the progress line reports them); 0: none"),
     "search.third_objective": ("'' | params", "a third objective"),
     "search.sensitivity": ("true | false", "bound genes and seed the population by sensitivity"),
     "search.sensitivity_keeps": ("fractions in (0, 1)", "keep ratios each group is probed at"),
@@ -72,7 +74,8 @@ HELP = {
     "recover.patience": (">= 1", "epochs without improvement before the recovery stops"),
     "recover.finetune_epochs": (">= 0", "sfp/asrfp: distillation epochs after the final cut"),
     "recover.max_drop": ("fraction", "'fastest within 1 point': allowed validation drop"),
-    "recover.max_candidates": (">= 1", "recoveries spent bisecting the front for it"),
+    "recover.max_candidates": (">= 1", "recoveries the finish spends on it, after the "
+                               "search's line probes"),
     "recover.candidate_gap": ("fraction", "skip members whose estimate is this far below"),
     "export.formats": ("onnx, tflite", "files each winner is exported to"),
     "export.opset": ("7 to 20", "ONNX opset"),

@@ -1,8 +1,9 @@
 """Turn the search's front into deployable winners: recover, verify, export, measure, bundle.
 
 "Fastest within 1 point" is verified, not trusted: the search's accuracy is a cheap estimate,
-so front members are recovered (full distillation), the front bisected for the fastest one
-that keeps its validation accuracy within the allowed drop. The baseline and every winner file
+so front members are recovered (full distillation) and the front searched for the fastest one
+that keeps its validation accuracy within the allowed drop (search/line.py), going on from
+the search's line probes (line_probes.py). The baseline and every winner file
 are then measured together, interleaved over several rounds, so the speedups compare numbers
 taken side by side on a shared, noisy machine.
 """
@@ -16,8 +17,7 @@ from pathlib import Path
 from pipeline.atomic import write_text_atomic
 from pipeline.batching import calibration_slices
 from pipeline.progress import status
-from pipeline.search.outlook import fastest_after_recovery, recovery_ladder
-from pipeline.search.winners import bisect_ladder, first_rung, knee
+from pipeline.search.winners import knee
 
 MEASURE_ROUNDS = 3
 # Every name a winner folder can get (README's "What a run leaves" describes each).
@@ -70,13 +70,19 @@ def finish_winners(cfg, profile, device, base_model, search, splits, run_dir: Pa
 
 def _pick_and_recover(cfg, base_model, search, splits):
     """[(reason, Recovered)]: the verified fastest within 1 point, then the knee."""
+    from pipeline.executors import make_executor
+    from pipeline.search.line import LineSearch
+
     full = search["baseline"]["channels"]
     base_acc = search["baseline"]["accuracy"]
     front = sorted((e for e in search["front"] if e.channels != full),
                    key=lambda e: e.latency_objective())
-    tried: dict[str, Recovered] = {}
-    from pipeline.executors import make_executor
-
+    outlook = search.get("outlook")
+    # The search's line probes (pipeline/line_probes.py) already placed the line in part:
+    # the finish goes on from their results and reuses their models.
+    line = search.get("line") or LineSearch(base_acc, cfg.recover.max_drop,
+                                            cfg.recover.candidate_gap, outlook)
+    tried: dict[str, Recovered] = dict(search.get("recovered") or {})
     executor = make_executor(cfg.search, cfg.train)
     shared = (cfg, base_model, splits, search.get("importance", cfg.search.importance),
               search.get("batches"), search.get("supernet"))
@@ -88,65 +94,54 @@ def _pick_and_recover(cfg, base_model, search, splits):
 
     picked = []
     # Candidates whose cheap estimate is hopeless are skipped (search/outlook.recovery_ladder);
-    # the rest form a ladder, fastest first, bisected for the 1-point line
-    # (search/winners.bisect_ladder), starting where the recovery outlook expects the line
-    # when this task has recoveries of its own.
-    outlook = search.get("outlook")
-    candidates = recovery_ladder(front, base_acc, cfg.recover.max_drop, cfg.recover.candidate_gap,
-                                 outlook)
-    start = _outlook_rung(candidates, base_acc, cfg.recover, outlook)
-    first = [candidates[first_rung(len(candidates), start)]] if candidates else []
-    if executor.name != "local" and first:
-        # On a cluster the first rung and the knee recover side by side; each recovery is
+    # the rest are searched for the 1-point line (search/line.LineSearch), starting where the
+    # recovery outlook expects it when this task has recoveries of its own.
+    start = line.calibrated_start(front)
+    first = line.next(front, start)
+    if executor.name != "local" and first is not None:
+        # On a cluster the first try and the knee recover side by side; each recovery is
         # seeded, so the picks below are the ones the one-by-one local order makes.
-        ahead = {e.key: e for e in first + [knee(front)] if e}
+        ahead = {e.key: e for e in (first, knee(front)) if e and e.key not in tried}
         for key, rec in zip(ahead, executor.map(_recover_task, list(ahead.values()),
                                                 shared=shared, desc="recover")):
             tried[key] = rec
-
-    def within(i: int) -> bool:
-        return get(candidates[i]).accuracy_val >= base_acc - cfg.recover.max_drop
-
-    best = bisect_ladder(len(candidates), cfg.recover.max_candidates, within, start)
-    if best is not None:
-        picked.append((FASTEST, tried[candidates[best].key]))
-    if not picked and tried:
-        best = max(tried.values(), key=lambda r: r.accuracy_val)
+    for _ in range(cfg.recover.max_candidates):
+        ev = line.next(front, start)
+        if ev is None:
+            break
+        line.add(ev, get(ev).accuracy_val)
+    found = line.fastest_pass()
+    if found is not None:
+        picked.append((FASTEST, get(found[0])))
+    elif line.results:
+        ev, _ = max(line.results.values(), key=lambda r: r[1])
         status(f"no recovered candidate kept validation accuracy within "
                f"{100 * cfg.recover.max_drop:.1f} points; keeping the most accurate tried")
-        picked.append((FALLBACK, best))
+        picked.append((FALLBACK, get(ev)))
     extra = [knee(front)] + sorted(front, key=lambda e: -e.accuracy)
     for ev in extra:
         if len(picked) >= cfg.winners:
             break
         if ev is not None and all(ev.key != r.ev.key for _, r in picked):
             picked.append((KNEE if ev is extra[0] else MOST_ACCURATE, get(ev)))
-    _learn_outlook(search.get("outlook"), list(tried.values()), base_acc, cfg.recover.max_drop)
+    for rec in tried.values():
+        line.add(rec.ev, rec.accuracy_val)   # the knee's too: the outlook learns from all
+    _learn_outlook(outlook, list(line.results.values()), base_acc, cfg.recover.max_drop)
     return picked
 
 
-def _outlook_rung(candidates: list, base_acc: float, recover, outlook) -> int | None:
-    """The rung the outlook expects to be the fastest within the drop, if it is calibrated."""
-    o = fastest_after_recovery(candidates, base_acc, recover.max_drop, recover.candidate_gap,
-                               outlook)
-    if o is None or o.how != "calibrated":
-        return None
-    return next(i for i, e in enumerate(candidates) if e.key == o.ev.key)
-
-
 def _learn_outlook(outlook, recovered: list, base_acc: float, max_drop: float) -> None:
-    """Say how the outlook's expectation compared, then keep these recoveries for the next run
-    of the same task (search/outlook.py)."""
+    """Say how the outlook's expectation compared, then keep these (Evaluation, recovered
+    accuracy) pairs for the next run of the same task (search/outlook.py)."""
     if outlook is None or not recovered:
         return
-    expectations = [outlook.expected(rec.ev.error_step, rec.ev.accuracy) for rec in recovered]
-    for rec, expected in zip(recovered, expectations):
-        ev = rec.ev
+    expectations = [outlook.expected(ev.error_step, ev.accuracy) for ev, _ in recovered]
+    for (ev, accuracy), expected in zip(recovered, expectations):
         if expected is not None:
-            verdict = "within" if rec.accuracy_val >= base_acc - max_drop else "beyond"
+            verdict = "within" if accuracy >= base_acc - max_drop else "beyond"
             status(f"recovery outlook {ev.id}: expected {100 * expected:.1f}%, recovered "
-                   f"{100 * rec.accuracy_val:.1f}% ({verdict} the allowed drop)")
-        outlook.add(ev.key, ev.error_step, ev.accuracy, rec.accuracy_val)
+                   f"{100 * accuracy:.1f}% ({verdict} the allowed drop)")
+        outlook.add(ev.key, ev.error_step, ev.accuracy, accuracy)
     try:
         outlook.save()
     except OSError as exc:   # only the next run's progress line depends on it

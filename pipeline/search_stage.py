@@ -126,6 +126,7 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
     from pipeline.search.screening import SurrogateScreen
 
     outlook = open_outlook(cfg, base_model)
+    probes = _line_probes(cfg, evaluator, base_model, splits, baseline, outlook, run_dir)
     link = _open_predictor(sc, device, base_model, space, splits, run_dir)
     if link is not None:   # what was measured before the GA (baseline, sensitivity probes)
         example = evaluator.example   # the unpruned model timed now: the search's level
@@ -155,6 +156,9 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
             "seed": cfg.seed, "population": summary.population,
             "rng_state": _jsonable(summary.rng_state), "config": cfg.to_dict(),
             "counters": vars(evaluator.counters)})
+        pruned = [e for e in reported_front(summary.evaluations, objectives, floor, full)
+                  if e.channels != full]   # what the finish may recover: not the unpruned
+        probes.after_generation(summary.generation, pruned)
         near = [e for e in summary.front if objectives.feasible(e)
                 and e.accuracy >= baseline["accuracy"] - 0.01]
         best = min(near, key=lambda e: e.latency_objective()) if near else None
@@ -162,9 +166,8 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
         best_txt = (f"fastest within 1 point (search estimate) {best.latency_objective():.3f} "
                     f"{unit} ({best.id}, {best.error_step} {100 * best.accuracy:.1f}%)"
                     if best else "none within 1 point yet")
-        ahead = fastest_after_recovery(   # among what the finish may recover: not the unpruned
-            [e for e in summary.front if e.channels != baseline["channels"]],
-            baseline["accuracy"], cfg.recover.max_drop, cfg.recover.candidate_gap, outlook)
+        ahead = fastest_after_recovery(pruned, baseline["accuracy"], cfg.recover.max_drop,
+                                       cfg.recover.candidate_gap, outlook, probes.line)
         status(f"gen {summary.generation + 1}/{sc.generations}: {best_txt}; "
                f"{describe(ahead, unit)}, "
                f"front {len(summary.front)}, proposed {summary.proposed}, "
@@ -209,7 +212,22 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
             "importance": evaluator.importance or sc.importance,
             "batches": evaluator.calib_batches,   # so recovery prunes the channels step 1 did
             "supernet": evaluator.supernet,       # ...and starts from the weights step 1 scored
-            "outlook": outlook}                   # the finish adds its recoveries to it
+            "outlook": outlook,                   # the finish adds its recoveries to it
+            "line": probes.line,                  # the line probes' results...
+            "recovered": probes.recovered}        # ...and their models: the finish goes on
+
+
+def _line_probes(cfg, evaluator, base_model, splits, baseline, outlook, run_dir: Path):
+    """The run's line search and its probes during the search (pipeline/line_probes.py)."""
+    from pipeline.line_probes import LineProbes
+    from pipeline.search.line import LineSearch
+
+    line = LineSearch(baseline["accuracy"], cfg.recover.max_drop, cfg.recover.candidate_gap,
+                      outlook)
+    shared = (cfg, base_model, splits, evaluator.importance or cfg.search.importance,
+              evaluator.calib_batches, evaluator.supernet)
+    return LineProbes(line, cfg.search.line_probes, cfg.search.generations, run_dir,
+                      evaluator.executor, shared)
 
 
 def open_outlook(cfg, base_model):

@@ -119,18 +119,21 @@ def _valid(p) -> bool:
 class Outlook:
     """The progress line's answer: which architecture, and on what grounds."""
     ev: object
-    how: str          # "calibrated" | "fastest candidate"
+    how: str          # "recovered" (in this run) | "calibrated" | "fastest candidate"
     expected: float | None = None
     pairs: int = 0
 
 
 def recovery_ladder(front: list, baseline_acc: float, max_drop: float, candidate_gap: float,
-                    outlook: RecoveryOutlook | None) -> list:
+                    outlook: RecoveryOutlook | None, seen_within: float | None = None) -> list:
     """The front members the finish may recover, fastest first: estimate within
     `candidate_gap` of the baseline, or, where this task has seen an estimate of the same step
     recover within the drop, within `candidate_gap` of that one (on digits an estimate of 86%
-    recovered to 98%: the baseline's gap alone would skip every faster member)."""
+    recovered to 98%: the baseline's gap alone would skip every faster member).
+    `seen_within`: the lowest estimate recovered within the drop in this run, of any step."""
     line, gap_floor = baseline_acc - max_drop, baseline_acc - candidate_gap
+    if seen_within is not None:
+        gap_floor = min(gap_floor, seen_within - candidate_gap)
 
     def floor(e) -> float:
         low = outlook.lowest_within(e.error_step, line) if outlook is not None else None
@@ -140,30 +143,49 @@ def recovery_ladder(front: list, baseline_acc: float, max_drop: float, candidate
 
 
 def fastest_after_recovery(front: list, baseline_acc: float, max_drop: float,
-                           candidate_gap: float, outlook: RecoveryOutlook | None):
+                           candidate_gap: float, outlook: RecoveryOutlook | None, line=None):
     """The front member expected to be the fastest within `max_drop` after recovery, among
     those the finish may recover (recovery_ladder). Only estimates inside the range this task
     has seen recovered are expected anything (below it the map would only repeat its lowest
     pair). With no recoveries of the members' estimate steps yet, the ladder's fastest rung:
-    the most the finish can deliver (it bisects the ladder from the middle, finish.py)."""
-    ladder = recovery_ladder(front, baseline_acc, max_drop, candidate_gap, outlook)
+    the most the finish can deliver (it bisects the ladder from the middle, finish.py).
+    `line` (search/line.LineSearch): this run's recoveries so far; its fastest pass is the
+    answer unless a calibrated expectation names a faster member."""
+    found = line.fastest_pass() if line is not None else None
+    ladder = (line.ladder(front) if line is not None else
+              recovery_ladder(front, baseline_acc, max_drop, candidate_gap, outlook))
+    expected = _calibrated(ladder, baseline_acc - max_drop, outlook)
+    if found is not None and (expected is None or expected is False or
+                              expected.ev.latency_objective() >= found[0].latency_objective()):
+        return Outlook(found[0], "recovered", found[1], len(line.results))
+    if expected is False:   # calibrated, and no member expected within the drop
+        return None
+    if expected is not None:
+        return expected
+    return Outlook(ladder[0], "fastest candidate") if ladder else None
+
+
+def _calibrated(ladder: list, line: float, outlook):
+    """The calibrated expectation: an Outlook, False when the calibrated members are all
+    expected beyond the drop, or None when none of them is calibrated."""
     calibrated = []
     for e in ladder:
         seen = outlook.seen(e.error_step) if outlook is not None else None
         x = outlook.expected(e.error_step, e.accuracy) if seen else None
         if x is not None and e.accuracy >= seen[0]:
             calibrated.append((e, x))
-    if calibrated:
-        for e, x in calibrated:
-            if x >= baseline_acc - max_drop:
-                return Outlook(e, "calibrated", x, outlook.count(e.error_step))
-        return None
-    return Outlook(ladder[0], "fastest candidate") if ladder else None
+    for e, x in calibrated:
+        if x >= line:
+            return Outlook(e, "calibrated", x, outlook.count(e.error_step))
+    return False if calibrated else None
 
 
 def describe(o: Outlook | None, unit: str) -> str:
     if o is None:
         return "after recovery: none expected within 1 point yet"
+    if o.how == "recovered":
+        return (f"after recovery {o.ev.latency_objective():.3f} {unit} ({o.ev.id}, recovered "
+                f"{100 * o.expected:.1f}%; {o.pairs} recovered in this run)")
     if o.how == "calibrated":
         return (f"after recovery {o.ev.latency_objective():.3f} {unit} ({o.ev.id}, expected "
                 f"{100 * o.expected:.1f}% from {o.pairs} recoveries)")
