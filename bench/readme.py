@@ -305,6 +305,11 @@ def write_readme(smoke: bool = False) -> Path:
         rank = read_result(f"estimate_rank_{data.replace('-', '_')}", smoke)
         if rank:
             lines += estimate_section(rank)
+    main_job = read_result("main_job", smoke)
+    if main_job:
+        from bench.main_job import section
+
+        lines += section(main_job)
     from bench.readme_scale import scale_section
 
     lines += scale_section(*(read_result(name, smoke)

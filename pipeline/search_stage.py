@@ -142,6 +142,8 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
                            screen=SurrogateScreen(genes, seed=cfg.seed,
                                                   latency_model=link and link.latency_model))
 
+    said = {"after_recovery": None}
+
     def checkpoint(summary):
         audit = (audit_front(reported_front(summary.evaluations, objectives, floor, full),
                              evaluator.measure_predicted, sc.front_audit,
@@ -168,6 +170,9 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
                     if best else "none within 1 point yet")
         ahead = fastest_after_recovery(pruned, baseline["accuracy"], cfg.recover.max_drop,
                                        cfg.recover.candidate_gap, outlook, probes.line)
+        said["after_recovery"] = ahead and {   # kept in pareto.json: the line's last word
+            "generation": summary.generation + 1, "how": ahead.how, "id": ahead.ev.id,
+            "latency": ahead.ev.latency_objective(), "expected_accuracy": ahead.expected}
         status(f"gen {summary.generation + 1}/{sc.generations}: {best_txt}; "
                f"{describe(ahead, unit)}, "
                f"front {len(summary.front)}, proposed {summary.proposed}, "
@@ -204,6 +209,9 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
               "groups": [{"name": g.name, "channels": g.channels, "layers": list(g.layers)}
                          for g in space.groups],
               "front": [e.to_json() for e in front],
+              # The last progress line's answer for the fastest within 1 point after recovery
+              # (how: recovered | calibrated | fastest candidate), to hold against the winner.
+              "progress_after_recovery": said["after_recovery"],
               "winners": [],   # filled in once the winners are recovered and verified
               "counters": vars(evaluator.counters)}
     write_json_atomic(run_dir / "pareto.json", pareto)

@@ -51,7 +51,7 @@ class LineSearch:
         return recovery_ladder(front, self.baseline_acc, self.max_drop, self.candidate_gap,
                                self.outlook, seen_within=min(ok) if ok else None)
 
-    def _bounds(self) -> tuple[float, float]:
+    def bounds(self) -> tuple[float, float]:
         """(slowest failure faster than the fastest pass, fastest pass), in latency."""
         best = self.fastest_pass()
         top = best[0].latency_objective() if best else math.inf
@@ -67,7 +67,7 @@ class LineSearch:
         recovery), else its middle (where accuracy binds, the line sits high up the front).
         From a first guess the tries step 1, 2, 4 rungs away while the answer stays the same;
         once the line is bounded on both sides, or from the middle, they bisect."""
-        low, top = self._bounds()
+        low, top = self.bounds()
         region = [e for e in self.ladder(front) if e.key not in self.results
                   and low < e.latency_objective() < top]
         if not region:

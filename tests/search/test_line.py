@@ -88,6 +88,11 @@ def test_the_progress_line_reports_this_runs_pass_unless_a_calibrated_map_names_
                                  "in this run)")
     assert fastest_after_recovery(front, 0.99, 0.01, 0.15, None, new_line()).how == \
         "fastest candidate"
+    failed = new_line()
+    failed.add(front[0], 0.95)
+    failed.add(front[3], 0.97)   # only failures: the candidate named is slower than them
+    o = fastest_after_recovery(front, 0.99, 0.01, 0.15, None, failed)
+    assert (o.how, o.ev.id) == ("fastest candidate", "r4")
 
 
 def test_probes_run_after_their_generations_and_a_resume_replays_them(tmp_path, monkeypatch):
