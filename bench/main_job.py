@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from bench.checkpoint import SeedCheckpoint
-from bench.common import git_commit, work_dir, write_result
+from bench.common import git_commit, read_result, work_dir, write_result
 from pipeline.finish import WINNER_NAMES
 from pipeline.progress import status
 
@@ -109,7 +109,14 @@ def run(seeds: list[int], probes: list[int], smoke: bool) -> Path:
             status(f"main job: seed {seed}, probes {p}: {e['wall_s']:.0f} s, winner "
                    f"{w.get('id')} ({w.get('speedup_p50') or 0:.2f}x), progress line off by "
                    f"{100 * abs(e.get('progress_off', float('nan'))):.0f}%")
-    payload = {"runs": runs, "summary": {p: summarise(list(r.values())) for p, r in runs.items()}}
+    # A run of some variants keeps the last result's others, each with the commit it ran at.
+    last = read_result(NAME, smoke) or {}
+    commits = {p: last.get("variant_commits", {}).get(p, last.get("git_commit"))
+               for p in last.get("runs", {}) if p not in runs}
+    runs = {**{p: last["runs"][p] for p in commits}, **runs}
+    commits.update({p: key["commit"] for p in runs if p not in commits})
+    payload = {"runs": runs, "variant_commits": commits,
+               "summary": {p: summarise(list(r.values())) for p, r in runs.items()}}
     return write_result(NAME, smoke, payload, seed=seeds[0], devices=[],
                         config={"seeds": seeds, "line_probes": probes,
                                 "args": SMOKE_ARGS if smoke else []})
@@ -120,20 +127,21 @@ def section(r: dict) -> list[str]:
     lines = ["## The main job over seeds (`make run` on an empty cache)", "",
              f"`python -m bench.main_job`: `edgeprune run` on digits / ResNet-20 / host-ort, "
              f"seeds {', '.join(map(str, r['config']['seeds']))}, each on an empty cache as on a "
-             f"fresh clone; commit `{r['git_commit'][:10]}`, finished {r['finished_utc']}. "
+             f"fresh clone; finished {r['finished_utc']}. "
              f"Medians [range] over seeds; speedup = the winner's p50 against the baseline's, "
              f"measured interleaved in the same run; \"progress line off\" = the last progress "
              f"line's after-recovery latency against the winner's, both as the search measured "
              f"them.", "",
-             "| search.line_probes | wall time s | speedup | winners after generation 1 | "
-             "progress line off | test accuracy drop |", "|---|---|---|---|---|---|"]
+             "| search.line_probes | commit | wall time s | speedup | winners after generation 1 | "
+             "progress line off | test accuracy drop |", "|---|---|---|---|---|---|---|"]
     # Speedup, generation, the line and the drop: over the runs whose winner is within 1 point.
 
     def cell(s, fmt):
         return f"{fmt(s['median'])} [{fmt(s['min'])}-{fmt(s['max'])}]" if s else "-"
 
     for p, s in r["summary"].items():
-        lines.append(f"| {p} | {cell(s['wall_s'], lambda v: f'{v:.0f}')} | "
+        commit = r.get("variant_commits", {}).get(p, r["git_commit"])
+        lines.append(f"| {p} | `{commit[:10]}` | {cell(s['wall_s'], lambda v: f'{v:.0f}')} | "
                      f"{cell(s['speedup_p50'], lambda v: f'{v:.2f}x')} | "
                      f"{s['winner_after_first_generation']} of {s['within_1pt']} within 1 "
                      f"point ({s['runs']} runs) | "

@@ -51,13 +51,20 @@ class LineSearch:
         return recovery_ladder(front, self.baseline_acc, self.max_drop, self.candidate_gap,
                                self.outlook, seen_within=min(ok) if ok else None)
 
-    def bounds(self) -> tuple[float, float]:
-        """(slowest failure faster than the fastest pass, fastest pass), in latency."""
+    def ruled_out(self, e) -> bool:
+        """A failure at least as slow and as well estimated as `e`: `e` is expected to fail
+        too. (A failure that has left the front rules out only what it dominates: a faster
+        member estimated higher, found later, is still worth a try.)"""
+        return any(acc < self.line and f.latency_objective() >= e.latency_objective()
+                   and f.accuracy >= e.accuracy for f, acc in self.results.values())
+
+    def region(self, front: list) -> list:
+        """Ladder members still open, fastest first: not recovered, faster than the fastest
+        pass, not ruled out by a failure."""
         best = self.fastest_pass()
         top = best[0].latency_objective() if best else math.inf
-        fails = [ev.latency_objective() for ev, acc in self.results.values()
-                 if acc < self.line and ev.latency_objective() < top]
-        return (max(fails) if fails else -math.inf), top
+        return [e for e in self.ladder(front) if e.key not in self.results
+                and e.latency_objective() < top and not self.ruled_out(e)]
 
     def next(self, front: list, start_key: str | None = None, fastest_first: bool = False):
         """The member to recover next, or None once the line is placed between two neighbours.
@@ -67,9 +74,7 @@ class LineSearch:
         recovery), else its middle (where accuracy binds, the line sits high up the front).
         From a first guess the tries step 1, 2, 4 rungs away while the answer stays the same;
         once the line is bounded on both sides, or from the middle, they bisect."""
-        low, top = self.bounds()
-        region = [e for e in self.ladder(front) if e.key not in self.results
-                  and low < e.latency_objective() < top]
+        region = self.region(front)
         if not region:
             return None
         if not self.results:
@@ -77,11 +82,12 @@ class LineSearch:
             self.anchored = bool(keyed) or fastest_first
             return keyed[0] if keyed else region[0] if fastest_first else region[
                 (len(region) - 1) // 2]
-        one_sided = math.isinf(low) != math.isinf(top)
-        if self.anchored and one_sided:
+        passed = self.fastest_pass() is not None
+        failed = any(acc < self.line for _, acc in self.results.values())
+        if self.anchored and passed != failed:
             step = 2 ** (len(self.results) - 1)
             # Passes only: step faster from the fastest pass; failures only: slower.
-            return region[max(len(region) - step, 0)] if math.isfinite(top) else region[
+            return region[max(len(region) - step, 0)] if passed else region[
                 min(step - 1, len(region) - 1)]
         return region[(len(region) - 1) // 2]
 

@@ -162,9 +162,8 @@ def fastest_after_recovery(front: list, baseline_acc: float, max_drop: float,
         return None
     if expected is not None:
         return expected
-    if line is not None and line.results:   # only failures so far: slower than all of them
-        slowest_failure = line.bounds()[0]
-        ladder = [e for e in ladder if e.latency_objective() > slowest_failure]
+    if line is not None and line.results:   # only failures so far: one none of them rules out
+        ladder = line.region(front)
     return Outlook(ladder[0], "fastest candidate") if ladder else None
 
 

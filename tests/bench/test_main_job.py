@@ -51,3 +51,22 @@ def test_smoke_runs_the_real_main_job_and_writes_its_section(tmp_path, monkeypat
     assert said is None or (said["generation"] == 2 and said["latency"] > 0)
     text = "\n".join(main_job.section(r))
     assert "| 2 |" in text and "| 0 |" in text and "line_probes 2, seed 0" in text
+
+
+def test_a_run_of_one_variant_keeps_the_others_rows(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    made = []
+
+    def fake_run_once(seed, probes, smoke):
+        made.append((seed, probes))
+        return entry(100 + probes, 2, 5.0 + probes, 0.1, 0.1)
+
+    monkeypatch.setattr(main_job, "run_once", fake_run_once)
+    main_job.run([0, 1], [4, 0], smoke=True)
+    assert made == [(0, 4), (0, 0), (1, 4), (1, 0)]
+    (tmp_path / "bench/results/tmp/smoke-work/main_job/runs.jsonl").unlink()   # run 4 again
+    r = json.loads(main_job.run([0], [4], smoke=True).read_text())
+    assert made[4:] == [(0, 4)]
+    assert set(r["runs"]) == {"4", "0"} and set(r["runs"]["0"]) == {"0", "1"}
+    assert set(r["variant_commits"]) == {"4", "0"}
+    assert r["summary"]["0"]["speedup_p50"]["median"] == 5.0

@@ -77,6 +77,24 @@ def test_a_pass_that_left_the_front_still_bounds_the_line_and_can_win():
     assert line.fastest_pass()[0] is gone
 
 
+def test_a_failure_rules_out_only_what_it_dominates():
+    # Seen on digits (seed 2): an early probe at 0.211 ms, estimate 0.922, failed by one
+    # validation image; the front later held faster members estimated higher (0.19 ms at
+    # 0.944). They are still worth a try; a faster member estimated lower is not.
+    line = new_line()
+    early = SimpleNamespace(id="early", key="early", accuracy=0.922, error_step="kd_short",
+                            latency_objective=lambda: 0.211)
+    line.add(early, 0.9778)
+    passed = SimpleNamespace(id="pass", key="pass", accuracy=0.959, error_step="mapped",
+                             latency_objective=lambda: 0.231)
+    line.add(passed, 0.9815)
+    later = [SimpleNamespace(id=i, key=i, accuracy=a, error_step="kd_short",
+                             latency_objective=lambda t=t: t)
+             for i, t, a in [("deep", 0.13, 0.90), ("fast", 0.19, 0.944), ("next", 0.198, 0.952)]]
+    assert [e.id for e in line.region(later + [passed])] == ["fast", "next"]
+    assert line.next(later + [passed]).id == "fast"
+
+
 def test_the_progress_line_reports_this_runs_pass_unless_a_calibrated_map_names_faster():
     front = front_of(6)
     line = new_line()
