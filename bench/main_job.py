@@ -147,7 +147,8 @@ def section(r: dict) -> list[str]:
                      f"point ({s['runs']} runs) | "
                      f"{cell(s['progress_off'], lambda v: f'{100 * v:.0f}%')} | "
                      f"{cell(s['accuracy_drop_test'], lambda v: f'{100 * v:.2f}')} |")
-    lines += ["", "Per run (winner id: g<generation - 1>-i<index>):", ""]
+    lines += ["", *verdict(r["summary"]), "", "Per run (winner id: g<generation - 1>-i<index>):",
+              ""]
     for p, by_seed in r["runs"].items():
         for seed, e in by_seed.items():
             w = e["winner"] or {}
@@ -160,6 +161,19 @@ def section(r: dict) -> list[str]:
                          f"{(e.get('progress_after_recovery') or {}).get('latency', 0):.3f} ms "
                          f"against {w.get('search_p50_ms') or 0:.3f} ms")
     return lines + [""]
+
+
+def verdict(summary: dict) -> list[str]:
+    """What the table shows, from its own numbers: probes against none, where both ran."""
+    on, off = summary.get("4"), summary.get("0")
+    if not (on and off and on["speedup_p50"] and off["speedup_p50"]):
+        return []
+    a, b = on["speedup_p50"]["median"], off["speedup_p50"]["median"]
+    return [f"With line probes the median speedup is {a:.2f}x against {b:.2f}x without "
+            f"({'higher' if a > b else 'lower'}; over {on['within_1pt']} and {off['within_1pt']} "
+            f"runs); winners after generation 1: {on['winner_after_first_generation']} of "
+            f"{on['within_1pt']} with, {off['winner_after_first_generation']} of "
+            f"{off['within_1pt']} without."]
 
 
 def main(argv=None) -> None:

@@ -165,16 +165,20 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
                 and e.accuracy >= baseline["accuracy"] - 0.01]
         best = min(near, key=lambda e: e.latency_objective()) if near else None
         c = evaluator.counters
-        best_txt = (f"fastest within 1 point (search estimate) {best.latency_objective():.3f} "
-                    f"{unit} ({best.id}, {best.error_step} {100 * best.accuracy:.1f}%)"
-                    if best else "none within 1 point yet")
+        estimated = (f"{best.latency_objective():.3f} {unit} ({best.id}, {best.error_step} "
+                     f"{100 * best.accuracy:.1f}%)" if best else None)
         ahead = fastest_after_recovery(pruned, baseline["accuracy"], cfg.recover.max_drop,
                                        cfg.recover.candidate_gap, outlook, probes.line)
         said["after_recovery"] = ahead and {   # kept in pareto.json: the line's last word
             "generation": summary.generation + 1, "how": ahead.how, "id": ahead.ev.id,
             "latency": ahead.ev.latency_objective(), "expected_accuracy": ahead.expected}
-        status(f"gen {summary.generation + 1}/{sc.generations}: {best_txt}; "
-               f"{describe(ahead, unit)}, "
+        if ahead is not None and ahead.how == "recovered":   # verified in this run: it leads
+            head = (f"fastest within 1 point {describe(ahead, unit)}; by search estimate "
+                    f"alone {estimated or 'none'}")
+        else:
+            head = (f"fastest within 1 point (search estimate) {estimated}" if best else
+                    "none within 1 point yet") + f"; {describe(ahead, unit)}"
+        status(f"gen {summary.generation + 1}/{sc.generations}: {head}, "
                f"front {len(summary.front)}, proposed {summary.proposed}, "
                f"measured {c.measured} / cached {c.cached}"
                + (f" / predicted {c.predicted} (front: {audit.measured} measured now, "

@@ -70,3 +70,12 @@ def test_a_run_of_one_variant_keeps_the_others_rows(tmp_path, monkeypatch):
     assert set(r["runs"]) == {"4", "0"} and set(r["runs"]["0"]) == {"0", "1"}
     assert set(r["variant_commits"]) == {"4", "0"}
     assert r["summary"]["0"]["speedup_p50"]["median"] == 5.0
+
+
+def test_the_verdict_compares_probes_with_none_from_the_summary():
+    on = main_job.summarise([entry(300, 7, 5.0, 0.1, 0.1), entry(300, 3, 6.0, 0.1, 0.1)])
+    off = main_job.summarise([entry(300, 1, 7.0, 0.1, 0.1), entry(300, 2, 8.0, 0.1, 0.1)])
+    (line,) = main_job.verdict({"4": on, "0": off})
+    assert "5.50x against 7.50x without (lower" in line
+    assert "2 of 2 with, 1 of 2 without" in line
+    assert main_job.verdict({"4": on}) == []
