@@ -57,13 +57,13 @@ def run_once(seed: int, probes: int, smoke: bool) -> dict:
     said = pareto.get("progress_after_recovery")
     entry = {"wall_s": wall, "winner": None, "progress_after_recovery": said}
     if manifest:
-        # The winner as the search measured it (a line probe's may have left the front).
-        search_ms = next((e["latency_ms"]["p50"] for e in map(json.loads, (
-            out / "evaluations.jsonl").read_text().splitlines())
-            if e["id"] == manifest["search_id"] and e.get("latency_ms")), None)
+        # The winner as the search recorded it (a line probe's may have left the front).
+        record = next(e for e in map(json.loads, (out / "evaluations.jsonl").read_text()
+                                     .splitlines()) if e["id"] == manifest["search_id"])
+        search_ms = (record.get("latency_ms") or {}).get("p50")
         entry["winner"] = {
             "reason": manifest["reason"], "id": manifest["search_id"],
-            "generation": int(manifest["search_id"][1:4]) + 1,   # g<index>-i..: 1-based
+            "generation": record["generation"] + 1,   # 1-based, as the progress line counts
             "speedup_p50": manifest["speedup_p50"], "p50_ms": manifest["latency_ms"]["p50"],
             "accuracy_test": manifest["accuracy"],
             "baseline_accuracy_test": manifest["baseline_accuracy"],

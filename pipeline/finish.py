@@ -83,9 +83,8 @@ def _pick_and_recover(cfg, base_model, search, splits):
     line = search.get("line") or LineSearch(base_acc, cfg.recover.max_drop,
                                             cfg.recover.candidate_gap, outlook)
     tried: dict[str, Recovered] = dict(search.get("recovered") or {})
-    executor = make_executor(cfg.search, cfg.train)
-    shared = (cfg, base_model, splits, search.get("importance", cfg.search.importance),
-              search.get("batches"), search.get("supernet"))
+    executor = search.get("executor") or make_executor(cfg.search, cfg.train)
+    shared = recovery_shared(cfg, base_model, splits, search)
 
     def get(ev):
         if ev.key not in tried:
@@ -97,11 +96,11 @@ def _pick_and_recover(cfg, base_model, search, splits):
     # the rest are searched for the 1-point line (search/line.LineSearch), starting where the
     # recovery outlook expects it when this task has recoveries of its own.
     start = line.calibrated_start(front)
-    first = line.next(front, start)
-    if executor.name != "local" and first is not None:
+    if executor.name != "local":
         # On a cluster the first try and the knee recover side by side; each recovery is
         # seeded, so the picks below are the ones the one-by-one local order makes.
-        ahead = {e.key: e for e in (first, knee(front)) if e and e.key not in tried}
+        ahead = {e.key: e for e in (line.next(front, start), knee(front))
+                 if e and e.key not in tried}
         for key, rec in zip(ahead, executor.map(_recover_task, list(ahead.values()),
                                                 shared=shared, desc="recover")):
             tried[key] = rec
@@ -147,6 +146,13 @@ def _learn_outlook(outlook, recovered: list, base_acc: float, max_drop: float) -
     except OSError as exc:   # only the next run's progress line depends on it
         status(f"recovery outlook: could not be saved ({exc.strerror}); the next run of this "
                f"task starts uncalibrated")
+
+
+def recovery_shared(cfg, base_model, splits, recovery: dict) -> tuple:
+    """What _recover_task needs, sent once per executor call. `recovery`: the search's
+    "importance", "batches" and "supernet" (search_stage.run_search_stage)."""
+    return (cfg, base_model, splits, recovery.get("importance", cfg.search.importance),
+            recovery.get("batches"), recovery.get("supernet"))
 
 
 def _recover_task(shared, ev) -> Recovered:

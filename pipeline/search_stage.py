@@ -126,7 +126,12 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
     from pipeline.search.screening import SurrogateScreen
 
     outlook = open_outlook(cfg, base_model)
-    probes = _line_probes(cfg, evaluator, base_model, splits, baseline, outlook, run_dir)
+    # What a recovery prunes and starts from: the probes' and the finish's (finish.py).
+    recovery = {"importance": evaluator.importance or sc.importance,
+                "batches": evaluator.calib_batches,   # so recovery prunes the channels step 1 did
+                "supernet": evaluator.supernet,       # ...and starts from the weights it scored
+                "executor": evaluator.executor}       # one executor for the whole run
+    probes = _line_probes(cfg, base_model, splits, baseline, outlook, recovery, run_dir)
     link = _open_predictor(sc, device, base_model, space, splits, run_dir)
     if link is not None:   # what was measured before the GA (baseline, sensitivity probes)
         example = evaluator.example   # the unpruned model timed now: the search's level
@@ -221,25 +226,22 @@ def run_search_stage(cfg, profile, device, base_model, base_info, splits, run_di
     write_json_atomic(run_dir / "pareto.json", pareto)
     return {"baseline": baseline, "front": front, "space": space,
             "objectives": objectives, "unit": unit,
-            "importance": evaluator.importance or sc.importance,
-            "batches": evaluator.calib_batches,   # so recovery prunes the channels step 1 did
-            "supernet": evaluator.supernet,       # ...and starts from the weights step 1 scored
+            **recovery,
             "outlook": outlook,                   # the finish adds its recoveries to it
             "line": probes.line,                  # the line probes' results...
             "recovered": probes.recovered}        # ...and their models: the finish goes on
 
 
-def _line_probes(cfg, evaluator, base_model, splits, baseline, outlook, run_dir: Path):
+def _line_probes(cfg, base_model, splits, baseline, outlook, recovery: dict, run_dir: Path):
     """The run's line search and its probes during the search (pipeline/line_probes.py)."""
+    from pipeline.finish import recovery_shared
     from pipeline.line_probes import LineProbes
     from pipeline.search.line import LineSearch
 
     line = LineSearch(baseline["accuracy"], cfg.recover.max_drop, cfg.recover.candidate_gap,
                       outlook)
-    shared = (cfg, base_model, splits, evaluator.importance or cfg.search.importance,
-              evaluator.calib_batches, evaluator.supernet)
     return LineProbes(line, cfg.search.line_probes, cfg.search.generations, run_dir,
-                      evaluator.executor, shared)
+                      recovery["executor"], recovery_shared(cfg, base_model, splits, recovery))
 
 
 def open_outlook(cfg, base_model):

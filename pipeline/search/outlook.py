@@ -154,32 +154,29 @@ def fastest_after_recovery(front: list, baseline_acc: float, max_drop: float,
     found = line.fastest_pass() if line is not None else None
     ladder = (line.ladder(front) if line is not None else
               recovery_ladder(front, baseline_acc, max_drop, candidate_gap, outlook))
-    expected = _calibrated(ladder, baseline_acc - max_drop, outlook)
-    if found is not None and (expected is None or expected is False or
+    calibrated = _calibrated(ladder, outlook)
+    expected = next((Outlook(e, "calibrated", x, outlook.count(e.error_step))
+                     for e, x in calibrated if x >= baseline_acc - max_drop), None)
+    if found is not None and (expected is None or
                               expected.ev.latency_objective() >= found[0].latency_objective()):
         return Outlook(found[0], "recovered", found[1], len(line.results))
-    if expected is False:   # calibrated, and no member expected within the drop
-        return None
-    if expected is not None:
+    if calibrated:   # None: calibrated, and no member expected within the drop
         return expected
     if line is not None and line.results:   # only failures so far: one none of them rules out
         ladder = line.region(front)
     return Outlook(ladder[0], "fastest candidate") if ladder else None
 
 
-def _calibrated(ladder: list, line: float, outlook):
-    """The calibrated expectation: an Outlook, False when the calibrated members are all
-    expected beyond the drop, or None when none of them is calibrated."""
+def _calibrated(ladder: list, outlook) -> list:
+    """[(member, expected recovered accuracy)] for the ladder members the outlook can map:
+    their step calibrated, their estimate inside the range it has seen recovered."""
     calibrated = []
     for e in ladder:
         seen = outlook.seen(e.error_step) if outlook is not None else None
         x = outlook.expected(e.error_step, e.accuracy) if seen else None
         if x is not None and e.accuracy >= seen[0]:
             calibrated.append((e, x))
-    for e, x in calibrated:
-        if x >= line:
-            return Outlook(e, "calibrated", x, outlook.count(e.error_step))
-    return False if calibrated else None
+    return calibrated
 
 
 def describe(o: Outlook | None, unit: str) -> str:

@@ -24,6 +24,7 @@ def test_file_then_overrides(tmp_path):
     ("search.latency_source=gpu", "latency_source must be one of"),
     ("search.snap_share=1.5", "snap_share must be a fraction in"),
     ("search.front_audit=-2", "front_audit must be -1"),
+    ("search.line_probes=-1", "line_probes must be >= 0"),
     ("search.front_floor=1", r"front_floor must be in \[0, 1\)"),
     ("nonsense", "must look like key=value"),
     ("search=3", "is a section"),
